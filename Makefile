@@ -1,0 +1,49 @@
+# Hailuo Studio. `make run` starts the studio, `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# A Python 3.12+ from PATH or pyenv's versions folder (this machine's python3 is 3.11).
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
+
+.PHONY: run test lint format bench install system-packages clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (looked on PATH and in ~/.pyenv/versions)."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+# Debian's chromium drives the browser tests (Playwright never downloads a browser here).
+system-packages:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+run: $(STAMP)
+	@$(PY) manage.py prepare_studio
+	@exec $(VENV)/bin/honcho --no-prefix -f Procfile start 2>/dev/null || exec $(VENV)/bin/honcho -f Procfile start
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(STAMP) system-packages lint
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) manage.py run_benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

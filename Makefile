@@ -27,9 +27,13 @@ system-packages:
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
+# The web server, the task cluster and (without an Apiframe key) the simulator, in the foreground.
+# honcho overwrites PORT in each process, so the web server reads STUDIO_PORT.
 run: $(STAMP)
 	@$(PY) manage.py prepare_studio
-	@exec $(VENV)/bin/honcho --no-prefix -f Procfile start 2>/dev/null || exec $(VENV)/bin/honcho -f Procfile start
+	@export STUDIO_PORT=$${PORT:-8000}; \
+	 if [ -n "$$APIFRAME_API_KEY" ]; then procs="web tasks"; else procs="web tasks simulator"; fi; \
+	 exec $(VENV)/bin/honcho --no-colour start $$procs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

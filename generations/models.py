@@ -1,0 +1,440 @@
+"""Prompts and generations. A generation's state changes are its own methods, each one conditional
+UPDATE whose row count says whether it won, so the poller, webhooks and two clusters can race safely."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .apiframe.payloads import Job, JobStatus
+
+PROMPT_MAX_LENGTH = 2000
+# If the queued submit task is lost (a cluster killed at the wrong moment), the tracker submits.
+SUBMIT_FALLBACK_SECONDS = 10
+
+
+class PromptQuerySet(models.QuerySet["Prompt"]):
+    def search(self, query: str) -> PromptQuerySet:
+        return self.filter(text__icontains=query) if query else self
+
+    def library_order(self) -> PromptQuerySet:
+        return self.order_by("-use_count", "-last_used_at", "-pk")
+
+
+class Prompt(models.Model):
+    """A prompt text the team has used; shared, so anyone can reuse a teammate's words."""
+
+    text = models.TextField(max_length=PROMPT_MAX_LENGTH)
+    # Unique on a digest: a 2000-character text is too long for a btree index on PostgreSQL.
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    use_count = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PromptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-use_count", "-last_used_at"]
+        indexes = [models.Index(fields=["-use_count", "-last_used_at"], name="prompt_library")]
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+    def get_absolute_url(self) -> str:
+        return reverse("prompt_detail", args=[self.pk])
+
+    @staticmethod
+    def digest_of(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def record_use(cls, text: str, user) -> Prompt:
+        """The prompt for this exact text (made on first use), with its use counted."""
+        now = timezone.now()
+        prompt, created = cls.objects.get_or_create(
+            digest=cls.digest_of(text),
+            defaults={"text": text, "created_by": user, "use_count": 1, "last_used_at": now},
+        )
+        if not created:
+            cls.objects.filter(pk=prompt.pk).update(use_count=F("use_count") + 1, last_used_at=now)
+        return prompt
+
+
+class Status(models.TextChoices):
+    WAITING = "waiting", "Waiting to submit"
+    SUBMITTED = "submitted", "Queued"
+    PROCESSING = "processing", "Generating"
+    COMPLETED = "completed", "Ready"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (Status.WAITING, Status.SUBMITTED, Status.PROCESSING)
+UPSTREAM_STATUSES = (Status.SUBMITTED, Status.PROCESSING)
+
+
+class Resolution(models.TextChoices):
+    P768 = "768p", "768p"
+    P1080 = "1080p", "1080p"
+
+
+class Duration(models.IntegerChoices):
+    SHORT = 6, "6 s"
+    LONG = 10, "10 s"
+
+
+def first_frame_path(generation: Generation, filename: str) -> str:
+    # Stored names are generated, never the uploader's.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    return f"first-frames/{generation.pk}.{suffix}"
+
+
+class GenerationQuerySet(models.QuerySet["Generation"]):
+    def visible(self) -> GenerationQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def active(self) -> GenerationQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def for_cards(self) -> GenerationQuerySet:
+        return self.select_related("owner", "prompt")
+
+    def unclaimed(self, now: datetime | None = None) -> GenerationQuerySet:
+        now = now or timezone.now()
+        return self.active().filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+    def due(self, now: datetime | None = None) -> GenerationQuerySet:
+        now = now or timezone.now()
+        return self.unclaimed(now).filter(next_check_at__lte=now)
+
+    def claim(self, *, limit: int, lease_seconds: float) -> list[Generation]:
+        """Lease up to `limit` of these generations to the caller in one conditional UPDATE.
+
+        Whoever's token the rows carry afterwards won them; a competing worker's UPDATE finds
+        them leased and skips them, so no generation is submitted or checked twice at once.
+        """
+        now = timezone.now()
+        unclaimed = self.unclaimed(now)
+        candidates = list(unclaimed.order_by("next_check_at").values_list("pk", flat=True)[:limit])
+        if not candidates:
+            return []
+        token = uuid.uuid4().hex
+        won = unclaimed.filter(pk__in=candidates).update(
+            lease_token=token, lease_until=now + timedelta(seconds=lease_seconds)
+        )
+        return list(Generation.objects.filter(lease_token=token)) if won else []
+
+    def matching(
+        self, *, user, who: str = "", status: str = "", resolution: str = "", q: str = ""
+    ) -> GenerationQuerySet:
+        """The gallery's filters: whose, which status ("running" for any active), size, words."""
+        generations = self
+        if who == "mine":
+            generations = generations.filter(owner=user)
+        if status == "running":
+            generations = generations.filter(status__in=ACTIVE_STATUSES)
+        elif status:
+            generations = generations.filter(status=status)
+        if resolution:
+            generations = generations.filter(resolution=resolution)
+        if q:
+            generations = generations.filter(prompt__text__icontains=q)
+        return generations
+
+    def page_before(self, cursor: tuple[datetime, str] | None, size: int) -> list[Generation]:
+        """Newest first, `size` cards older than the cursor (keyset: stable while cards arrive)."""
+        generations = self.order_by("-created_at", "-id")
+        if cursor:
+            created_at, pk = cursor
+            generations = generations.filter(
+                Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
+            )
+        return list(generations[:size])
+
+    def overdue(self, now: datetime | None = None) -> GenerationQuerySet:
+        now = now or timezone.now()
+        deadline = timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
+        return self.active().filter(created_at__lt=now - deadline)
+
+
+class Generation(models.Model):
+    """One clip requested by a team member, from the form to the stored MP4."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generations"
+    )
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="generations")
+    resolution = models.CharField(max_length=5, choices=Resolution.choices, default=Resolution.P768)
+    duration = models.PositiveSmallIntegerField(choices=Duration.choices, default=Duration.SHORT)
+    prompt_optimizer = models.BooleanField(default=True)
+    first_frame = models.ImageField(upload_to=first_frame_path, blank=True)
+    first_frame_url = models.URLField(max_length=2000, blank=True)
+    retry_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
+    )
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    job_id = models.CharField(max_length=64, blank=True, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    estimated_credits = models.PositiveIntegerField(default=0)
+    credit_cost = models.PositiveIntegerField(null=True, blank=True)
+    result_url = models.URLField(max_length=2000, blank=True)
+    video = models.FileField(upload_to="clips/", blank=True)
+    poster = models.ImageField(upload_to="posters/", blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Finished at Apiframe.")
+    stored_at = models.DateTimeField(null=True, blank=True, help_text="Clip saved in the studio.")
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    # The tracker's bookkeeping: when to look next, how often it tried, who holds the lease.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=32, blank=True, db_index=True)
+
+    objects = GenerationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="gallery_order"),
+            models.Index(fields=["status", "next_check_at"], name="tracker_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("generation_detail", args=[self.pk])
+
+    # Derived facts --------------------------------------------------------------------------
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_storing(self) -> bool:
+        """Finished at Apiframe; the studio is downloading its copy."""
+        return self.status == Status.PROCESSING and bool(self.result_url)
+
+    @property
+    def has_first_frame(self) -> bool:
+        return bool(self.first_frame or self.first_frame_url)
+
+    @property
+    def seconds_elapsed(self) -> int:
+        end = timezone.now() if self.is_active else (self.stored_at or self.updated_at)
+        return max(0, int((end - self.created_at).total_seconds()))
+
+    @property
+    def seconds_to_clip(self) -> float | None:
+        if self.submitted_at and self.stored_at:
+            return (self.stored_at - self.submitted_at).total_seconds()
+        return None
+
+    def can_be_changed_by(self, user) -> bool:
+        """Deleting and retrying belong to the owner and to staff."""
+        return user.is_staff or user.pk == self.owner_id
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.created_at.isoformat()}_{self.pk}"
+
+    @classmethod
+    def start(cls, *, owner, prompt_text: str, first_frame=None, **settings_: Any) -> Generation:
+        """A new WAITING generation; the caller enqueues its submission in the same transaction."""
+        generation = cls(owner=owner, **settings_)
+        generation.estimated_credits = settings.CREDIT_PRICES.get(
+            (generation.resolution, generation.duration), 0
+        )
+        if first_frame is not None:
+            # Written before the row exists, so the transaction holds no slow file I/O.
+            generation.first_frame.save(first_frame.name, first_frame, save=False)
+        with transaction.atomic():
+            generation.prompt = Prompt.record_use(prompt_text, owner)
+            generation.next_check_at = timezone.now() + timedelta(seconds=SUBMIT_FALLBACK_SECONDS)
+            generation.save(force_insert=True)
+        return generation
+
+    def retry(self, by) -> Generation:
+        """A fresh generation with the same prompt and settings (a new Idempotency-Key)."""
+        first_frame = None
+        if self.first_frame:
+            with self.first_frame.open("rb") as image:
+                first_frame = ContentFile(
+                    image.read(), name=self.first_frame.name.rsplit("/", 1)[-1]
+                )
+        return Generation.start(
+            owner=by,
+            prompt_text=self.prompt.text,
+            first_frame=first_frame,
+            resolution=self.resolution,
+            duration=self.duration,
+            prompt_optimizer=self.prompt_optimizer,
+            first_frame_url=self.first_frame_url,
+            retry_of=self,
+        )
+
+    # State changes -------------------------------------------------------------------------
+
+    def _transition(self, allowed: tuple[str, ...], extra: Q | None = None, **changes: Any) -> bool:
+        """Apply `changes` only if the row is still in an allowed status; True if this call won."""
+        changes.setdefault("updated_at", timezone.now())
+        rows = Generation.objects.filter(pk=self.pk, status__in=allowed)
+        if extra is not None:
+            rows = rows.filter(extra)
+        won = rows.update(**changes) == 1
+        if won:
+            for field, value in changes.items():
+                setattr(self, field, value)
+        return won
+
+    def mark_submitted(self, job_id: str, *, first_check_at: datetime) -> bool:
+        now = timezone.now()
+        return self._transition(
+            (Status.WAITING,),
+            status=Status.SUBMITTED,
+            job_id=job_id,
+            submitted_at=now,
+            next_check_at=first_check_at,
+            attempts=0,
+            last_error="",
+        )
+
+    def apply_job(self, job: Job) -> bool:
+        """Record what Apiframe says of the job; True if it changed anything (poller or webhook)."""
+        if job.status == JobStatus.COMPLETED:
+            return self.mark_finished_upstream(job)
+        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+            reason = job.error or "Apiframe could not make this clip."
+            return self.fail(f"Apiframe could not make this clip: {reason}", credit_cost=0)
+        if job.status == JobStatus.PROCESSING:
+            progress = min(99, job.progress or 0)
+            return self._transition(
+                UPSTREAM_STATUSES,
+                # Progress only rises, and a late event never undoes a finished job (progress 100).
+                Q(status=Status.SUBMITTED) | Q(progress__lt=progress),
+                status=Status.PROCESSING,
+                progress=progress,
+            )
+        return False
+
+    def mark_finished_upstream(self, job: Job) -> bool:
+        """Apiframe finished: remember where the clip is; storing it comes next."""
+        url = job.video_url
+        if not url:
+            return self.fail("Apiframe finished the job but sent no video.", credit_cost=0)
+        return self._transition(
+            UPSTREAM_STATUSES,
+            Q(result_url=""),
+            status=Status.PROCESSING,
+            progress=100,
+            result_url=url,
+            credit_cost=job.credit_cost,
+            finished_at=job.completed_at or timezone.now(),
+            next_check_at=timezone.now(),
+            attempts=0,
+        )
+
+    def mark_stored(self, *, video: str, poster: str) -> bool:
+        return self._transition(
+            (Status.PROCESSING,),
+            ~Q(result_url=""),
+            status=Status.COMPLETED,
+            video=video,
+            poster=poster,
+            stored_at=timezone.now(),
+            next_check_at=None,
+            lease_until=None,
+            lease_token="",
+        )
+
+    def fail(self, reason: str, **changes: Any) -> bool:
+        return self._transition(
+            ACTIVE_STATUSES,
+            status=Status.FAILED,
+            failure_reason=reason,
+            next_check_at=None,
+            lease_until=None,
+            lease_token="",
+            **changes,
+        )
+
+    def schedule(self, at: datetime, *, error: str = "", attempts: int | None = None) -> bool:
+        """Release this worker's lease and say when to look again."""
+        changes: dict[str, Any] = {
+            "next_check_at": at,
+            "lease_until": None,
+            "lease_token": "",
+            "last_error": error,
+        }
+        if attempts is not None:
+            changes["attempts"] = attempts
+        # Not a visible change: leave updated_at alone so the gallery is not told to redraw.
+        return self._transition(ACTIVE_STATUSES, updated_at=F("updated_at"), **changes)
+
+    def soft_delete(self) -> None:
+        """Hide from the gallery and drop the files; the row stays for the team's usage figures."""
+        self._transition(ACTIVE_STATUSES, status=Status.CANCELLED, next_check_at=None)
+        files = [f for f in (self.video, self.poster, self.first_frame) if f]
+        now = timezone.now()
+        Generation.objects.filter(pk=self.pk).update(
+            deleted_at=now, updated_at=now, video="", poster="", first_frame=""
+        )
+        self.deleted_at = now
+        for file in files:
+            file.storage.delete(file.name)
+
+
+class Lease(models.Model):
+    """A named lock that expires unless renewed: at most one tracker loop runs at a time."""
+
+    name = models.CharField(primary_key=True, max_length=40)
+    holder = models.CharField(max_length=32, blank=True)
+    until = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def acquire(cls, name: str, holder: str, *, seconds: float) -> bool:
+        """Take or renew the lease; True if `holder` has it now (one conditional UPDATE)."""
+        now = timezone.now()
+        cls.objects.get_or_create(name=name, defaults={"until": now - timedelta(seconds=1)})
+        free_or_mine = Q(until__lt=now) | Q(holder=holder)
+        return (
+            cls.objects.filter(free_or_mine, name=name).update(
+                holder=holder, until=now + timedelta(seconds=seconds)
+            )
+            == 1
+        )
+
+    @classmethod
+    def release(cls, name: str, holder: str) -> None:
+        expired = timezone.now() - timedelta(seconds=1)
+        cls.objects.filter(name=name, holder=holder).update(holder="", until=expired)
+
+    @classmethod
+    def is_held(cls, name: str) -> bool:
+        return cls.objects.filter(name=name, until__gte=timezone.now()).exists()

@@ -202,3 +202,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# The generation pipeline.
+GENERATION_DEADLINE_SECONDS = int(os.environ.get("GENERATION_DEADLINE_SECONDS", str(15 * 60)))
+# What Apiframe needs per clip before the first finished job teaches the tracker better.
+EXPECTED_JOB_SECONDS = float(os.environ.get("EXPECTED_JOB_SECONDS", "90"))
+MAX_CLIP_BYTES = int(os.environ.get("MAX_CLIP_BYTES", str(300 * 1024 * 1024)))
+# Estimated credits per (resolution, duration), used before Apiframe reports the real cost.
+CREDIT_PRICES = {("768p", 6): 5, ("768p", 10): 10, ("1080p", 6): 10}
+
+# `make run`: the first staff user, and the port the web server listens on.
+STUDIO_ADMIN_USER = os.environ.get("STUDIO_ADMIN_USER", "admin")
+STUDIO_ADMIN_PASSWORD = os.environ.get("STUDIO_ADMIN_PASSWORD", "")
+STUDIO_PORT = int(os.environ.get("STUDIO_PORT") or os.environ.get("PORT") or "8000")

@@ -98,6 +98,12 @@ class Job:
             raw=data,
         )
 
+    @classmethod
+    def from_webhook(cls, event: Any) -> Job:
+        """A webhook event as a Job: events carry `jobId` where the job resource has `id`."""
+        event = _require_object(event)
+        return cls.from_json({**event, "id": event.get("jobId") or event.get("id")})
+
     @property
     def video_urls(self) -> list[str]:
         return result_urls(self.result)

@@ -1,0 +1,153 @@
+"""The studio's forms: what a person may ask for, with a specific message for each mistake."""
+
+import uuid
+
+import httpx
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+
+from .images import MAX_BYTES, CheckedImage, ImageRejected, check_first_frame
+from .models import PROMPT_MAX_LENGTH, Duration, Generation, Resolution, Status
+from .safe_urls import UnsafeURL, fetch_stream
+
+
+class GenerationForm(forms.Form):
+    prompt = forms.CharField(
+        max_length=PROMPT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": PROMPT_MAX_LENGTH}),
+        error_messages={
+            "required": "Describe the clip you want: the prompt can't be empty.",
+            "max_length": "The prompt is %(show_value)d characters; the limit is %(limit_value)d.",
+        },
+    )
+    image = forms.FileField(
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        error_messages={"empty": "The chosen image file is empty."},
+    )
+    image_url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a full web address, like https://example.com/photo.jpg."},
+    )
+    reuse_image_of = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    resolution = forms.ChoiceField(
+        choices=Resolution.choices, initial=Resolution.P768, widget=forms.RadioSelect
+    )
+    duration = forms.TypedChoiceField(
+        choices=Duration.choices, coerce=int, initial=Duration.SHORT, widget=forms.RadioSelect
+    )
+    prompt_optimizer = forms.BooleanField(required=False, initial=True)
+
+    def clean_image(self) -> UploadedFile | None:
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return None
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                f"The image is {upload.size / (1024 * 1024):.1f} MB; the limit is 20 MB."
+            )
+        self.checked_image = self._check(upload.read(), upload.name)
+        upload.seek(0)
+        return upload
+
+    def clean_image_url(self) -> str:
+        url = self.cleaned_data.get("image_url", "")
+        if url and not self.files.get("image"):
+            content = self._fetch(url)
+            self.checked_image = self._check(content, "")
+            self.fetched_image = content
+        return url
+
+    def clean_reuse_image_of(self) -> Generation | None:
+        source_id = self.cleaned_data.get("reuse_image_of")
+        if not source_id:
+            return None
+        source = Generation.objects.visible().filter(pk=source_id).exclude(first_frame="").first()
+        if source is None:
+            raise forms.ValidationError("The image of that clip is no longer available.")
+        return source
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.files.get("image") and data.get("image_url"):
+            self.add_error("image_url", "Choose an uploaded image or a web address, not both.")
+        if data.get("resolution") == Resolution.P1080 and data.get("duration") == Duration.LONG:
+            self.add_error(
+                "duration", "1080p clips are 6 seconds long: choose 6 s, or 768p for 10 s."
+            )
+        return data
+
+    def _check(self, content: bytes, filename: str) -> CheckedImage:
+        try:
+            return check_first_frame(content, filename)
+        except ImageRejected as rejected:
+            raise forms.ValidationError(rejected.problems) from None
+
+    def _fetch(self, url: str) -> bytes:
+        try:
+            with fetch_stream(url, timeout=10.0) as response:
+                if response.status_code != 200:
+                    raise forms.ValidationError(
+                        f"That address answered {response.status_code} instead of an image."
+                    )
+                content = b""
+                for chunk in response.iter_bytes():
+                    content += chunk
+                    if len(content) > MAX_BYTES:
+                        raise forms.ValidationError("The image at that address is over 20 MB.")
+                return content
+        except UnsafeURL as error:
+            raise forms.ValidationError(f"That address can't be used: {error}.") from None
+        except httpx.HTTPError:
+            raise forms.ValidationError(
+                "The image at that address could not be downloaded; check the link."
+            ) from None
+
+    def generation_settings(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "resolution": data["resolution"],
+            "duration": data["duration"],
+            "prompt_optimizer": data["prompt_optimizer"],
+            "first_frame_url": data.get("image_url", ""),
+        }
+
+    def first_frame_file(self) -> UploadedFile | None:
+        """The image to keep with the generation, whichever way it was given."""
+        checked = getattr(self, "checked_image", None)
+        if self.cleaned_data.get("image"):
+            return self.cleaned_data["image"]
+        if checked and getattr(self, "fetched_image", None):
+            name = f"{uuid.uuid4().hex}.{checked.extension}"
+            return SimpleUploadedFile(name, self.fetched_image, checked.content_type)
+        source = self.cleaned_data.get("reuse_image_of")
+        if source:
+            with source.first_frame.open("rb") as image:
+                name = source.first_frame.name.rsplit("/", 1)[-1]
+                return SimpleUploadedFile(name, image.read())
+        return None
+
+
+class GalleryFilterForm(forms.Form):
+    who = forms.ChoiceField(
+        choices=[("everyone", "Everyone"), ("mine", "Mine")], required=False, initial="everyone"
+    )
+    status = forms.ChoiceField(
+        choices=[
+            ("", "Any status"),
+            ("running", "Running"),
+            (Status.COMPLETED.value, Status.COMPLETED.label),
+            (Status.FAILED.value, Status.FAILED.label),
+        ],
+        required=False,
+    )
+    resolution = forms.ChoiceField(choices=[("", "Any size"), *Resolution.choices], required=False)
+    q = forms.CharField(required=False, max_length=200)
+
+    def apply(self, generations, user):
+        """The gallery as these filters narrow it (invalid filters narrow nothing)."""
+        if not self.is_valid():
+            return generations
+        return generations.matching(user=user, **self.cleaned_data)

@@ -1,0 +1,100 @@
+"""Keeping the studio's own copy of a finished clip: Apiframe's result URLs expire."""
+
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from .. import video
+from ..models import Generation
+from ..safe_urls import UnsafeURL, fetch_stream
+from . import cadence
+
+log = logging.getLogger(__name__)
+
+MAX_DOWNLOAD_ATTEMPTS = 4
+
+
+class DownloadFailed(Exception):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def store_clip(generation: Generation) -> None:
+    """Download the clip, extract its poster, then mark the generation completed."""
+    with tempfile.TemporaryDirectory(prefix="clip-") as workdir:
+        clip_path = Path(workdir) / "clip.mp4"
+        poster_path = Path(workdir) / "poster.jpg"
+        try:
+            download(generation.result_url, clip_path)
+            video.poster_frame(clip_path, poster_path)
+        except DownloadFailed as failure:
+            handle_download_failure(generation, failure)
+            return
+        except video.VideoError as error:
+            handle_download_failure(
+                generation, DownloadFailed(f"not a playable video ({error})", permanent=False)
+            )
+            return
+        stem = f"{generation.pk}"
+        with clip_path.open("rb") as clip, poster_path.open("rb") as poster:
+            video_name = default_storage.save(f"clips/{stem}.mp4", File(clip))
+            poster_name = default_storage.save(f"posters/{stem}.jpg", File(poster))
+    if generation.mark_stored(video=video_name, poster=poster_name):
+        log.info("Generation %s stored as %s", generation.pk, video_name)
+    else:
+        # Deleted or failed meanwhile: the files have no owner.
+        default_storage.delete(video_name)
+        default_storage.delete(poster_name)
+
+
+def download(url: str, destination: Path) -> None:
+    limit = settings.MAX_CLIP_BYTES
+    written = 0
+    try:
+        with fetch_stream(url, timeout=60.0) as response:
+            if response.status_code in (403, 404, 410):
+                raise DownloadFailed(f"answered {response.status_code}", permanent=True)
+            if response.status_code != 200:
+                raise DownloadFailed(f"answered {response.status_code}", permanent=False)
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > limit:
+                raise DownloadFailed("the clip is larger than the studio accepts", permanent=True)
+            with destination.open("wb") as out:
+                for chunk in response.iter_bytes(1024 * 256):
+                    written += len(chunk)
+                    if written > limit:
+                        raise DownloadFailed(
+                            "the clip is larger than the studio accepts", permanent=True
+                        )
+                    out.write(chunk)
+            if declared and written != declared:
+                raise DownloadFailed("the download was cut short", permanent=False)
+    except UnsafeURL as error:
+        raise DownloadFailed(str(error), permanent=True) from error
+    except httpx.HTTPError as error:
+        raise DownloadFailed(f"{type(error).__name__}", permanent=False) from error
+
+
+def handle_download_failure(generation: Generation, failure: DownloadFailed) -> None:
+    attempts = generation.attempts + 1
+    if failure.permanent or attempts >= MAX_DOWNLOAD_ATTEMPTS:
+        log.warning("Clip of %s could not be stored: %s", generation.pk, failure)
+        generation.fail(
+            "The clip was made, but the studio could not save its copy before Apiframe's link "
+            f"stopped working ({failure})."
+        )
+        return
+    delay = cadence.retry_delay(attempts)
+    generation.schedule(
+        timezone.now() + timedelta(seconds=delay),
+        error=f"Saving the clip failed ({failure}); trying again.",
+        attempts=attempts,
+    )

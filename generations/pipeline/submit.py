@@ -1,0 +1,87 @@
+"""Submitting a WAITING generation to Apiframe (the first frame uploaded first, when it is local)."""
+
+import logging
+import mimetypes
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from ..apiframe import GenerationRequest, get_client
+from ..apiframe import errors as api
+from ..models import Generation
+from . import cadence
+from .expectations import expected_job_seconds
+
+log = logging.getLogger(__name__)
+
+
+def webhook_url() -> str | None:
+    """Where Apiframe should report, when the studio is reachable from outside (PUBLIC_URL)."""
+    if not settings.PUBLIC_URL:
+        return None
+    return settings.PUBLIC_URL + reverse("apiframe_webhook")
+
+
+def build_request(generation: Generation) -> GenerationRequest:
+    image_url = generation.first_frame_url or None
+    if generation.first_frame:
+        image_url = upload_first_frame(generation)
+    return GenerationRequest(
+        prompt=generation.prompt.text,
+        resolution=generation.resolution,
+        duration=generation.duration,
+        prompt_optimizer=generation.prompt_optimizer,
+        image_url=image_url,
+        webhook_url=webhook_url(),
+    )
+
+
+def upload_first_frame(generation: Generation) -> str:
+    name = generation.first_frame.name
+    with generation.first_frame.open("rb") as image:
+        content = image.read()
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    upload = get_client().upload(
+        content, filename=name.rsplit("/", 1)[-1], content_type=content_type
+    )
+    return upload.url
+
+
+def submit(generation: Generation) -> None:
+    """One attempt. Success → SUBMITTED; a transient error → retry later; anything else → FAILED."""
+    try:
+        job = get_client().submit(build_request(generation), idempotency_key=str(generation.pk))
+    except api.ApiframeError as error:
+        handle_submit_error(generation, error)
+        return
+    webhooks = webhook_url() is not None
+    delay = cadence.first_check_delay(expected_job_seconds(), webhooks=webhooks)
+    if generation.mark_submitted(
+        job.job_id, first_check_at=timezone.now() + timedelta(seconds=delay)
+    ):
+        log.info("Generation %s submitted as job %s", generation.pk, job.job_id)
+
+
+def handle_submit_error(generation: Generation, error: api.ApiframeError) -> None:
+    if error.retryable:
+        delay = cadence.retry_delay(generation.attempts, getattr(error, "retry_after", None))
+        log.info("Submit of %s will be retried in %.1fs: %s", generation.pk, delay, error)
+        generation.schedule(
+            timezone.now() + timedelta(seconds=delay),
+            error=error.user_message,
+            attempts=generation.attempts + 1,
+        )
+        return
+    log.warning("Submit of %s refused: %s", generation.pk, error)
+    generation.fail(refusal_reason(error))
+
+
+def refusal_reason(error: api.ApiframeError) -> str:
+    if isinstance(error, api.ValidationFailed) and error.details:
+        problems = "; ".join(
+            f"{field}: {', '.join(messages)}" for field, messages in error.details.items()
+        )
+        return f"Apiframe refused these settings ({problems})."
+    return error.user_message

@@ -1,0 +1,1 @@
+"""The studio's pages, one module per area: studio and gallery, a generation, prompts, media, webhooks."""

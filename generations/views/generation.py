@@ -1,0 +1,65 @@
+"""One generation: its page, and what its owner (or staff) may do to it."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+
+from ..models import Generation, Status
+from ..pipeline.tasks import enqueue_submission
+from .studio import TEMPLATE
+
+
+def visible_generation(pk) -> Generation:
+    return get_object_or_404(Generation.objects.visible().for_cards(), pk=pk)
+
+
+def changeable_generation(request: HttpRequest, pk) -> Generation:
+    generation = visible_generation(pk)
+    if not generation.can_be_changed_by(request.user):
+        raise PermissionDenied("Only its author or staff can change this clip.")
+    return generation
+
+
+@require_GET
+def detail(request: HttpRequest, pk) -> HttpResponse:
+    generation = visible_generation(pk)
+    if request.htmx and request.GET.get("part") == "card":
+        return render(request, f"{TEMPLATE}#card", {"generation": generation})
+    return render(request, "generations/generation_detail.html", {"generation": generation})
+
+
+@require_POST
+def delete(request: HttpRequest, pk) -> HttpResponse:
+    generation = changeable_generation(request, pk)
+    generation.soft_delete()
+    if request.htmx:
+        return HttpResponse("")  # The card swaps itself out.
+    return redirect("studio")
+
+
+@require_POST
+def retry(request: HttpRequest, pk) -> HttpResponse:
+    generation = changeable_generation(request, pk)
+    if generation.status not in (Status.FAILED, Status.CANCELLED):
+        return HttpResponse("Only a failed clip can be retried.", status=409)
+    new_generation = generation.retry(by=request.user)
+    enqueue_submission(new_generation)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#created", {"generation": new_generation})
+    return redirect(new_generation)
+
+
+@require_GET
+def download(request: HttpRequest, pk) -> FileResponse:
+    generation = visible_generation(pk)
+    if not generation.video:
+        raise Http404("This clip is not ready yet.")
+    words = slugify(generation.prompt.text)[:60].strip("-") or "clip"
+    return FileResponse(
+        generation.video.open("rb"),
+        as_attachment=True,
+        filename=f"{words}-{str(generation.pk)[:8]}.mp4",
+        content_type="video/mp4",
+    )

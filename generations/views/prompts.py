@@ -1,0 +1,47 @@
+"""The team's prompt library: every prompt used, most used and most recent first."""
+
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from ..models import Generation, Prompt, Status
+
+PAGE_SIZE = 30
+
+
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    latest_clip = (
+        Generation.objects.visible()
+        .filter(prompt=OuterRef("pk"), status=Status.COMPLETED)
+        .order_by("-created_at")
+    )
+    prompts = (
+        Prompt.objects.search(query)
+        .library_order()
+        .select_related("created_by")
+        .annotate(latest_clip_id=Subquery(latest_clip.values("pk")[:1]))
+    )
+    page = Paginator(prompts, PAGE_SIZE).get_page(request.GET.get("page"))
+    clips = Generation.objects.in_bulk([p.latest_clip_id for p in page if p.latest_clip_id])
+    for prompt in page:
+        prompt.latest_clip = clips.get(prompt.latest_clip_id)
+    template = "generations/prompt_library.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, {"page": page, "query": query})
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    generations = Generation.objects.visible().for_cards().order_by("-created_at")
+    prompt = get_object_or_404(
+        Prompt.objects.select_related("created_by").prefetch_related(
+            Prefetch("generations", queryset=generations, to_attr="visible_generations")
+        ),
+        pk=pk,
+    )
+    return render(request, "generations/prompt_detail.html", {"prompt": prompt})

@@ -1,0 +1,149 @@
+"""The studio page: the form and the team's live gallery (htmx fragments from one template)."""
+
+import json
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap
+
+from ..forms import GalleryFilterForm, GenerationForm
+from ..models import Generation, Prompt
+from ..pipeline.tasks import enqueue_submission
+
+PAGE_SIZE = 24
+# Live updates overlap by this much, so a change committed a moment late is still seen.
+UPDATES_OVERLAP = timedelta(seconds=3)
+POLL_SECONDS_ACTIVE = 3
+POLL_SECONDS_IDLE = 20
+TEMPLATE = "generations/studio.html"
+
+
+def gallery_context(request: HttpRequest, filters: GalleryFilterForm, cursor=None) -> dict:
+    generations = filters.apply(Generation.objects.visible().for_cards(), request.user)
+    page = generations.page_before(cursor, PAGE_SIZE + 1)
+    return {
+        "filters": filters,
+        "generations": page[:PAGE_SIZE],
+        "next_cursor": page[PAGE_SIZE - 1].cursor if len(page) > PAGE_SIZE else None,
+        "poll": poll_settings(),
+        "since": timezone.now().isoformat(),
+    }
+
+
+def poll_settings() -> dict:
+    running = Generation.objects.visible().active().exists()
+    return {"running": running, "seconds": POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE}
+
+
+def prices() -> str:
+    """The price table as JSON, for the form's live estimate."""
+    table = {f"{res}-{dur}": credits for (res, dur), credits in settings.CREDIT_PRICES.items()}
+    return json.dumps(table)
+
+
+@require_GET
+def studio(request: HttpRequest) -> HttpResponse:
+    form = GenerationForm(initial=initial_from(request))
+    context = gallery_context(request, GalleryFilterForm(request.GET))
+    return render(request, TEMPLATE, {"form": form, "prices": prices(), **context})
+
+
+def initial_from(request: HttpRequest) -> dict:
+    """Prefill from a teammate's prompt (?prompt=ID) or a clip to remix (?remix=ID)."""
+    if prompt_id := request.GET.get("prompt", "").strip():
+        prompt = Prompt.objects.filter(pk=prompt_id).first() if prompt_id.isdigit() else None
+        return {"prompt": prompt.text} if prompt else {}
+    if remix_id := request.GET.get("remix"):
+        source = Generation.objects.visible().filter(pk=remix_id).select_related("prompt").first()
+        return remix_initial(source) if source else {}
+    return {}
+
+
+def remix_initial(source: Generation) -> dict:
+    return {
+        "prompt": source.prompt.text,
+        "resolution": source.resolution,
+        "duration": source.duration,
+        "prompt_optimizer": source.prompt_optimizer,
+        "image_url": "" if source.first_frame else source.first_frame_url,
+        "reuse_image_of": source.pk if source.first_frame else None,
+    }
+
+
+@require_GET
+def remix(request: HttpRequest, pk) -> HttpResponse:
+    source = get_object_or_404(Generation.objects.visible().select_related("prompt"), pk=pk)
+    form = GenerationForm(initial=remix_initial(source))
+    return render(
+        request, f"{TEMPLATE}#form", {"form": form, "prices": prices(), "remix_of": source}
+    )
+
+
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    form = GenerationForm(request.POST, request.FILES)
+    if not form.is_valid():
+        if request.htmx:
+            # Only the messages change: what was typed and chosen, files included, stays put.
+            response = render(request, f"{TEMPLATE}#form-errors", {"form": form})
+            return reswap(response, "none")
+        context = gallery_context(request, GalleryFilterForm())
+        return render(request, TEMPLATE, {"form": form, "prices": prices(), **context}, status=400)
+    generation = Generation.start(
+        owner=request.user,
+        prompt_text=form.cleaned_data["prompt"],
+        first_frame=form.first_frame_file(),
+        **form.generation_settings(),
+    )
+    enqueue_submission(generation)
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#created", {"generation": generation, "form": form})
+    return redirect("studio")
+
+
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    """A page of cards: the first under new filters, or the next one ("load more")."""
+    if not request.htmx:
+        # A bookmarked or reloaded filter address: show the whole studio with those filters.
+        return redirect(f"{reverse('studio')}?{request.GET.urlencode()}")
+    filters = GalleryFilterForm(request.GET)
+    context = gallery_context(request, filters, parse_cursor(request.GET.get("before", "")))
+    response = render(request, f"{TEMPLATE}#cards", context)
+    if not request.GET.get("before"):
+        query = request.GET.copy()
+        response["HX-Push-Url"] = f"{reverse('studio')}?{query.urlencode()}"
+    return response
+
+
+def parse_cursor(value: str) -> tuple[datetime, str] | None:
+    created, _, pk = value.rpartition("_")
+    moment = parse_datetime(created) if created else None
+    return (moment, pk) if moment and pk else None
+
+
+@require_GET
+def gallery_updates(request: HttpRequest) -> HttpResponse:
+    """Cards changed since the tab last asked: one small request per tab, 204 when none."""
+    since = parse_datetime(request.GET.get("since", "")) or timezone.now() - UPDATES_OVERLAP
+    asked_at = timezone.now()
+    # The status filter is left to the page: a card that finishes must still update in place.
+    filters = GalleryFilterForm({**request.GET.dict(), "status": ""})
+    changed = list(
+        filters.apply(Generation.objects.for_cards(), request.user)
+        .filter(updated_at__gt=since)
+        .order_by("created_at")[: PAGE_SIZE * 4]
+    )
+    if not changed:
+        return HttpResponse(status=204)
+    response = render(request, f"{TEMPLATE}#updates", {"changed": changed})
+    response["X-Gallery-Since"] = (asked_at - UPDATES_OVERLAP).isoformat()
+    running = any(g.is_active and not g.deleted_at for g in changed) or poll_settings()["running"]
+    response["X-Gallery-Poll"] = str(POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE)
+    return response

@@ -52,7 +52,14 @@ def check_first_frame(content: bytes, filename: str = "") -> CheckedImage:
             image = Image.open(io.BytesIO(content))
             image_format = image.format
             width, height = image.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(
+            [
+                *problems,
+                f"The image has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.",
+            ]
+        ) from None
+    except UnidentifiedImageError:
         raise ImageRejected(
             [*problems, "This file is not an image the studio can read: use JPG, PNG or WebP."]
         ) from None

@@ -320,6 +320,8 @@ class Generation(models.Model):
             next_check_at=first_check_at,
             attempts=0,
             last_error="",
+            lease_until=None,
+            lease_token="",
         )
 
     def apply_job(self, job: Job) -> bool:

@@ -1,26 +1,178 @@
-"""ffmpeg work the studio does on clips (the binary that imageio-ffmpeg ships; no system ffmpeg)."""
+"""ffmpeg work on clips, shared by the studio (posters) and the simulator (probing its renders).
 
+It uses the ffmpeg binary that imageio-ffmpeg ships, so neither a system ffmpeg nor ffprobe is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+from PIL import Image
+
+TIMEOUT = 120  # seconds for one probe or decode; a 10 s clip takes well under one
+NULL_OUTPUT = ("-f", "null", "-")
+ONE_RGB_FRAME = ("-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-")
 
 
 class VideoError(Exception):
     """ffmpeg could not read or write a clip."""
 
 
-def ffmpeg_exe() -> str:
-    return imageio_ffmpeg.get_ffmpeg_exe()
+@dataclass(frozen=True)
+class VideoInfo:
+    codec: str
+    pix_fmt: str
+    width: int
+    height: int
+    fps: float
+    duration: float
+    frames: int | None
 
 
 def poster_frame(video: Path, destination: Path, *, at_seconds: float = 1.0) -> Path:
     """One frame of the clip as a JPEG: what the gallery shows before anyone presses play."""
-    command = [
-        ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{at_seconds:.2f}", "-i", str(video),
-        "-frames:v", "1", "-q:v", "4", str(destination),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, timeout=60, check=False)
-    if result.returncode != 0 or not destination.exists() or destination.stat().st_size == 0:
-        raise VideoError(result.stderr.decode(errors="replace").strip()[-300:] or "no frame")
+    video, destination = Path(video), Path(destination)
+    info = probe(video)
+    frames = info.frames or max(1, round(info.duration * info.fps))
+    last = (frames - 1) / info.fps
+    # Floor to whole milliseconds: -ss rounding up past the last frame would yield nothing.
+    at = math.floor(min(max(0.0, at_seconds), last) * 1000) / 1000
+    frame = _decode_one(video, info, ["-ss", f"{at:.3f}"], [])
+    with atomic_path(destination) as tmp:
+        frame.save(tmp, "JPEG", quality=88, optimize=True, progressive=True)
     return destination
+
+
+def probe(video: Path) -> VideoInfo:
+    """Codec, pixel format, size, rate, duration and frame count of a video, without ffprobe."""
+    video = Path(video)
+    if not video.is_file():
+        raise VideoError(f"{video} does not exist")
+    # Stream-copying into the null muxer prints the header and counts frames without decoding.
+    proc = run_ffmpeg(
+        ["-nostdin", "-hide_banner", "-i", str(video), "-map", "0:v:0", "-c", "copy", *NULL_OUTPUT],
+        what=f"probe {video.name}",
+    )
+    log = proc.stderr.decode(errors="replace")
+    stream = _VIDEO_STREAM.search(log)
+    if proc.returncode != 0 or stream is None:
+        raise VideoError(f"{video.name} is not a readable video: {log_tail(log)}")
+    return _parse_probe(log, stream.group(1))
+
+
+def read_frame(video: Path, index: int = 0) -> Image.Image:
+    """Decode frame `index` (0-based) of a video as an RGB image."""
+    video = Path(video)
+    info = probe(video)
+    if index < 0 or (info.frames is not None and index >= info.frames):
+        raise VideoError(f"{video.name} has no frame {index} ({info.frames} frames)")
+    select = ["-vf", f"select=eq(n\\,{index})", "-fps_mode", "passthrough"]
+    return _decode_one(video, info, [], select)
+
+
+# --- ffmpeg plumbing -----------------------------------------------------------------------------
+
+_VIDEO_STREAM = re.compile(r"Stream #\d+:\d+.*?: Video: (.+)")
+_DURATION = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_FPS = re.compile(r"([\d.]+)(k?) fps")
+_FRAME_COUNT = re.compile(r"frame=\s*(\d+)")
+_SIZE = re.compile(r"(\d+)x(\d+)")
+
+
+def ffmpeg_exe() -> str:
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise VideoError(f"imageio-ffmpeg has no ffmpeg binary: {exc}") from exc
+
+
+def run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            [ffmpeg_exe(), *args], capture_output=True, timeout=TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise VideoError(f"ffmpeg could not {what}: {exc}") from exc
+
+
+def log_tail(log: str | bytes, lines: int = 5) -> str:
+    if isinstance(log, bytes):
+        log = log.decode(errors="replace")
+    return " | ".join(line.strip() for line in log.strip().splitlines()[-lines:])
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split ffmpeg's stream description on commas that are not inside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _parse_probe(log: str, stream: str) -> VideoInfo:
+    parts = _split_top_level(stream)
+    sizes = [m for part in parts if (m := _SIZE.fullmatch(part.split(" ")[0]))]
+    fps_match = _FPS.search(stream)
+    if len(parts) < 3 or not sizes or fps_match is None:
+        raise VideoError(f"cannot understand the video stream: {stream}")
+    fps = float(fps_match.group(1)) * (1000 if fps_match.group(2) else 1)
+    counts = _FRAME_COUNT.findall(log)
+    frames = int(counts[-1]) if counts else None
+    duration_match = _DURATION.search(log)
+    if duration_match:
+        hours, minutes, seconds = duration_match.groups()
+        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    elif frames is not None:
+        duration = frames / fps
+    else:
+        raise VideoError("the video has no duration")
+    return VideoInfo(
+        codec=parts[0].split(" ")[0],
+        pix_fmt=parts[1].split("(")[0].strip(),
+        width=int(sizes[0].group(1)),
+        height=int(sizes[0].group(2)),
+        fps=fps,
+        duration=duration,
+        frames=frames,
+    )
+
+
+def _decode_one(video: Path, info: VideoInfo, before: list[str], after: list[str]) -> Image.Image:
+    """Decode a single frame to RGB; `before` goes ahead of -i (seeking), `after` behind it."""
+    args = ["-nostdin", "-v", "error", *before, "-i", str(video), "-map", "0:v:0", *after]
+    proc = run_ffmpeg([*args, *ONE_RGB_FRAME], what=f"decode {video.name}")
+    expected = info.width * info.height * 3
+    if proc.returncode != 0 or len(proc.stdout) < expected:
+        raise VideoError(f"no frame decoded from {video.name}: {log_tail(proc.stderr)}")
+    return Image.frombytes("RGB", (info.width, info.height), proc.stdout[:expected])
+
+
+@contextlib.contextmanager
+def atomic_path(destination: Path) -> Iterator[Path]:
+    """A temporary path beside `destination`, renamed over it only if the block succeeds, so a
+    reader never sees a half-written file."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the clip is served like any other file
+        os.replace(tmp, destination)
+    finally:
+        tmp.unlink(missing_ok=True)

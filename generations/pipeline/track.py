@@ -47,13 +47,13 @@ def run_tracker(*, seconds: float, threads: int = 8) -> bool:
                         log.warning("Tracker lease lost; stopping this loop")
                         break
                     fail_overdue()
-                    if not Generation.objects.active().exists():
-                        break  # Idle; the next submission starts a tracker again.
                 claimed = Generation.objects.due().claim(
                     limit=BATCH_SIZE, lease_seconds=CLAIM_SECONDS
                 )
                 for generation in claimed:
                     pool.submit(advance_in_thread, generation)
+                if not claimed and not Generation.objects.active().exists():
+                    break  # Idle: the next submission starts a tracker again.
                 if len(claimed) < BATCH_SIZE:
                     time.sleep(IDLE_SLEEP)
     finally:
@@ -110,12 +110,13 @@ def check(generation: Generation) -> None:
         )
         return
 
-    generation.apply_job(job)
-    if generation.is_storing or not generation.is_active:
-        if generation.is_storing:
-            store_clip(generation)
-        return
-    schedule_next_check(generation, previous_progress, previous_at)
+    if not generation.apply_job(job):
+        # Nothing new from us; a webhook may have moved the row meanwhile, so read it again.
+        generation.refresh_from_db()
+    if generation.is_storing:
+        store_clip(generation)
+    elif generation.is_active:
+        schedule_next_check(generation, previous_progress, previous_at)
 
 
 def schedule_next_check(generation: Generation, previous_progress: int, previous_at) -> None:
@@ -140,12 +141,13 @@ def schedule_next_check(generation: Generation, previous_progress: int, previous
 def fail_overdue() -> int:
     """Generations past the deadline fail with a reason a person understands."""
     minutes = settings.GENERATION_DEADLINE_SECONDS // 60
+    minutes = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
     failed = 0
     for generation in Generation.objects.overdue()[:BATCH_SIZE]:
         if generation.status == Status.WAITING:
             detail = generation.last_error or "Apiframe did not accept it"
-            reason = f"It could not be submitted within {minutes} minutes: {detail}"
+            reason = f"It could not be submitted within {minutes}: {detail}"
         else:
-            reason = f"Apiframe did not finish this clip within {minutes} minutes."
+            reason = f"Apiframe did not finish this clip within {minutes}."
         failed += generation.fail(reason)
     return failed

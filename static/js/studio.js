@@ -85,6 +85,13 @@ document.addEventListener("click", async (event) => {
     $("[data-reuse-image]", form).value = "";
     showPreview(form, null);
   }
+  const play = event.target.closest("[data-play]");
+  if (play) {
+    // The poster is a lazy image over a video that loads nothing until asked.
+    const video = play.parentElement.querySelector("video");
+    play.hidden = true;
+    video.play();
+  }
   const copy = event.target.closest("[data-copy]");
   if (copy) {
     await copyText(copy.dataset.copy);

@@ -1,0 +1,124 @@
+"""Apiframe's webhooks: signed events are applied once; anything else changes nothing."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from generations.apiframe import signatures
+from generations.models import Generation, Status
+
+JOB_ID = "b2c3d4e5-f6a7-8901-bcde-f23456789012"
+
+
+@pytest.fixture
+def webhook(settings, db):
+    settings.APIFRAME_API_KEY = "afk_webhook_test"
+
+    def send(event: dict, *, key="afk_webhook_test", signature=None, body=None):
+        raw = body if body is not None else json.dumps(event).encode()
+        headers = {"HTTP_X_WEBHOOK_EVENT": event.get("event", "")}
+        signed = signature if signature is not None else signatures.sign(raw, key)
+        if signed:
+            headers["HTTP_X_WEBHOOK_SIGNATURE"] = signed
+        client = Client(enforce_csrf_checks=True)  # Apiframe has no session and no CSRF token.
+        return client.post(
+            reverse("apiframe_webhook"), raw, content_type="application/json", **headers
+        )
+
+    return send
+
+
+@pytest.fixture
+def running(alice, make_generation):
+    return make_generation(alice, status="processing", job_id=JOB_ID, progress=10)
+
+
+def completed_event():
+    return {"event": "completed", "jobId": JOB_ID, "status": "COMPLETED", "progress": 100,
+            "result": "http://127.0.0.1:9/files/x.mp4", "model": "hailuo-2.3-fast",
+            "creditCost": 5, "completedAt": "2026-11-24T05:01:30Z"}  # fmt: skip
+
+
+def state(generation):
+    row = Generation.objects.get(pk=generation.pk)
+    return row.status, row.progress, row.result_url, row.updated_at
+
+
+def test_a_signed_progress_event_moves_the_bar(webhook, running):
+    response = webhook(
+        {"event": "progress", "jobId": JOB_ID, "status": "PROCESSING", "progress": 55}
+    )
+    assert response.status_code == 204
+    assert Generation.objects.get(pk=running.pk).progress == 55
+
+
+def test_a_signed_completion_makes_the_clip_due_for_storing(webhook, running):
+    assert webhook(completed_event()).status_code == 204
+    stored = Generation.objects.get(pk=running.pk)
+    assert stored.is_storing and stored.credit_cost == 5
+
+
+def test_a_bare_hex_signature_is_accepted(webhook, running):
+    raw = json.dumps(completed_event()).encode()
+    bare = signatures.sign(raw, "afk_webhook_test").removeprefix("sha256=")
+    assert webhook({}, body=raw, signature=bare).status_code == 204
+    assert Generation.objects.get(pk=running.pk).is_storing
+
+
+def test_a_failure_event_fails_the_generation_with_its_reason(webhook, running):
+    webhook({"event": "failed", "jobId": JOB_ID, "status": "FAILED", "error": "NSFW content"})
+    failed = Generation.objects.get(pk=running.pk)
+    assert failed.status == Status.FAILED
+    assert failed.failure_reason == "Apiframe could not make this clip: NSFW content"
+
+
+def test_an_unsigned_event_is_refused_without_effect(webhook, running):
+    before = state(running)
+    assert webhook(completed_event(), signature="").status_code == 401
+    assert state(running) == before
+
+
+def test_an_event_signed_with_another_key_is_refused(webhook, running):
+    before = state(running)
+    assert webhook(completed_event(), key="afk_someone_else").status_code == 401
+    assert state(running) == before
+
+
+def test_a_tampered_body_is_refused(webhook, running):
+    raw = json.dumps(completed_event()).encode()
+    signature = signatures.sign(raw, "afk_webhook_test")
+    tampered = raw.replace(b'"creditCost": 5', b'"creditCost": 0')
+    assert webhook({}, body=tampered, signature=signature).status_code == 401
+    assert Generation.objects.get(pk=running.pk).result_url == ""
+
+
+def test_a_replayed_event_changes_nothing_the_second_time(webhook, running):
+    webhook(completed_event())
+    after_first = state(running)
+    assert webhook(completed_event()).status_code == 204
+    assert state(running) == after_first
+
+
+def test_an_out_of_order_progress_event_is_ignored(webhook, running):
+    webhook(completed_event())
+    after = state(running)
+    webhook({"event": "progress", "jobId": JOB_ID, "status": "PROCESSING", "progress": 80})
+    assert state(running) == after
+
+
+def test_an_unknown_job_is_ignored(webhook, running):
+    before = state(running)
+    event = {**completed_event(), "jobId": "00000000-0000-4000-8000-00000000ffff"}
+    assert webhook(event).status_code == 204
+    assert state(running) == before
+
+
+def test_an_unreadable_signed_body_is_refused(webhook, running):
+    assert webhook({}, body=b"{not json").status_code == 400
+    assert webhook({}, body=b'{"jobId": "x", "status": "WEIRD"}').status_code == 400
+
+
+def test_it_only_takes_post(db):
+    assert Client().get(reverse("apiframe_webhook")).status_code == 405

@@ -1,0 +1,293 @@
+"""The Apiframe simulator: a real HTTP server speaking the hailuo-2.3-fast contract.
+
+`SimulatorServer` wires the job store, the clip renderers, the webhook sender and the fault plan
+together, runs the clock that moves jobs along, and serves the routes (routes.py) with the standard
+library's ThreadingHTTPServer: one daemon thread per connection, HTTP/1.1 keep-alive.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from generations.apiframe.payloads import MODEL
+
+from .clips import ClipMaker, ClipOrder
+from .faults import FaultPlan
+from .jobs import FINAL, IdSource, JobRecord, JobStore, iso
+from .routes import Handler
+from .uploads import UploadStore
+from .webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+RESULT_SHAPES = ("videoUrl", "url", "string", "list")
+TICK_SECONDS = (0.02, 0.25)
+UPLOAD_PURGE_SECONDS = 30.0
+
+
+class SimulatorServer:
+    """An in-process Apiframe: `start()` serves it on a background thread, `stop()` ends it."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str,
+        data_dir: Path,
+        job_seconds: float = 15.0,
+        job_spread: float = 0.0,
+        retention_seconds: float = 86400,
+        credits: int = 10000,
+        seed: int | None = None,
+        fault_rate: float = 0.0,
+        render_mode: str = "full",
+        result_shape: str = "videoUrl",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if result_shape not in RESULT_SHAPES:
+            raise ValueError(f"result_shape must be one of {RESULT_SHAPES}, not {result_shape!r}")
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.data_dir = Path(data_dir)
+        self.job_seconds = job_seconds
+        self.job_spread = job_spread
+        self.result_shape = result_shape
+        self.faults = FaultPlan(fault_rate, seed)
+        self._timing = random.Random(None if seed is None else f"timing-{seed}")
+        new_id = IdSource(seed)
+        self.webhooks = WebhookSender(api_key, self.faults, self._webhook_result)
+        self.store = JobStore(
+            self.data_dir,
+            credits=credits,
+            retention_seconds=retention_seconds,
+            new_id=new_id,
+            on_event=self._send_webhook,
+        )
+        self.uploads = UploadStore(self.data_dir / "uploads", new_id)
+        self.clips = ClipMaker(
+            render_mode, cache_dir or self.data_dir / "cache", self.store.mark_rendered
+        )
+        self._requests: dict[str, int] = {}
+        self._requests_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._http: SimulatorHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    # Life cycle
+
+    def start(self) -> SimulatorServer:
+        self._http = SimulatorHTTPServer((self.host, self.port), Handler)
+        self._http.simulator = self
+        self.port = self._http.server_address[1]
+        self.clips.start()
+        self.webhooks.start()
+        for record in self.store.unrendered():
+            self.schedule_render(record)
+        self._threads = [
+            threading.Thread(
+                target=self._http.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name="simulator-http",
+                daemon=True,
+            ),
+            threading.Thread(target=self._tick, name="simulator-clock", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._http is None:
+            return
+        self._stopping.set()
+        self._http.shutdown()
+        self._http.server_close()
+        self._http = None
+        for thread in self._threads:
+            thread.join(5)
+        self.clips.stop()
+        self.webhooks.stop()
+
+    def __enter__(self) -> SimulatorServer:
+        return self if self._http is not None else self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        # A wildcard bind is reached through loopback; the URLs the simulator hands out must work.
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    # Inspection and control for tests
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        record = self.store.get(job_id)
+        return None if record is None else self.job_json(record)
+
+    def complete_now(self, job_id: str) -> None:
+        self.store.complete_now(job_id)
+
+    def wait_for(self, job_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll the store (not HTTP) until the job reaches one of `statuses` (default: final)."""
+        wanted = set(statuses) or FINAL
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job is not None and job["status"] in wanted:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} is {job and job['status']}, not {wanted}")
+            time.sleep(0.02)
+
+    def client(self, *, key: str | None = None, authenticated: bool = True) -> httpx.Client:
+        """An httpx client for this server, sending its key (or `key`; none if not authenticated).
+
+        Clients share one transport: building one loads the CA bundle, which tests feel.
+        """
+        headers = {"X-API-Key": key or self.api_key} if authenticated else {}
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=10.0, transport=_shared_transport()
+        )
+
+    def finish(self, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Make the job due now and wait until it is final (which waits for its clip)."""
+        self.complete_now(job_id)
+        return self.wait_for(job_id, timeout=timeout)
+
+    def jobs_created_for_key(self, key: str) -> int:
+        return self.store.jobs_created_for_key(key)
+
+    def request_count(self, route: str) -> int:
+        with self._requests_lock:
+            return self._requests.get(route, 0)
+
+    def stats(self) -> dict[str, Any]:
+        with self._requests_lock:
+            requests = dict(self._requests)
+        return {
+            "requests": requests,
+            "jobs": self.store.count(),
+            "jobsByIdempotencyKey": self.store.jobs_by_key(),
+            "credits": self.store.balance(),
+            "pendingFaults": self.faults.pending(),
+        }
+
+    def reset(self) -> None:
+        """Forget every job, upload, fault and count: a fresh simulator on the same port."""
+        self.store.clear()
+        self.uploads.clear()
+        self.faults.reset()
+        with self._requests_lock:
+            self._requests.clear()
+
+    # Presentation
+
+    def job_json(self, record: JobRecord) -> dict[str, Any]:
+        return {
+            "id": record.id,
+            "status": record.status,
+            "model": MODEL,
+            "progress": _progress(record),
+            "result": self._result(record),
+            "error": record.error,
+            "creditCost": record.credit_cost,
+            "webhookStatus": record.webhook_status,
+            "input": record.input,
+            "expired": record.expired,
+            "createdAt": iso(record.created_at),
+            "completedAt": iso(record.completed_at),
+        }
+
+    def _result(self, record: JobRecord) -> Any:
+        if record.status != "COMPLETED":
+            return None
+        url = f"{self.url}/files/{record.id}.mp4"
+        shapes = {"string": url, "videoUrl": {"videoUrl": url}, "url": {"url": url}}
+        return shapes.get(self.result_shape, [url])
+
+    # Internals
+
+    def count_request(self, route: str) -> None:
+        with self._requests_lock:
+            self._requests[route] = self._requests.get(route, 0) + 1
+
+    def run_seconds(self) -> float:
+        spread = self._timing.uniform(-self.job_spread, self.job_spread) if self.job_spread else 0
+        return max(0.05, self.job_seconds * (1 + spread))
+
+    def schedule_render(self, record: JobRecord) -> None:
+        self.clips.schedule(
+            ClipOrder(
+                job_id=record.id,
+                destination=self.store.clip_path(record.id),
+                prompt=str(record.input.get("prompt", "")),
+                height=record.height,
+                duration=record.duration,
+                image=self.store.input_path(record),
+            )
+        )
+
+    def _send_webhook(self, record: JobRecord, event: str) -> None:
+        payload: dict[str, Any] = {
+            "event": event,
+            "jobId": record.id,
+            "status": record.status,
+            "progress": _progress(record),
+            "model": MODEL,
+        }
+        if event == "completed":
+            payload["result"] = self._result(record)
+        if event == "failed":
+            payload["error"] = record.error
+        if event in ("completed", "failed"):
+            payload["creditCost"] = record.credit_cost
+            payload["completedAt"] = iso(record.completed_at)
+        self.webhooks.send(record.id, str(record.webhook_url), event, payload)
+
+    def _webhook_result(self, job_id: str, outcome: str) -> None:
+        self.store.set_webhook_status(job_id, outcome)
+
+    def _tick(self) -> None:
+        interval = min(max(self.job_seconds / 40, TICK_SECONDS[0]), TICK_SECONDS[1])
+        last_purge = time.monotonic()
+        while not self._stopping.wait(interval):
+            try:
+                self.store.tick()
+                if time.monotonic() - last_purge > UPLOAD_PURGE_SECONDS:
+                    self.uploads.purge_expired()
+                    last_purge = time.monotonic()
+            except Exception:  # the clock must keep running whatever one job's record holds
+                log.exception("Simulator clock tick failed")
+
+
+@functools.cache
+def _shared_transport() -> httpx.HTTPTransport:
+    return httpx.HTTPTransport()
+
+
+def _progress(record: JobRecord) -> int | None:
+    return {"QUEUED": 0, "PROCESSING": record.progress, "COMPLETED": 100}.get(record.status)
+
+
+class SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    simulator: SimulatorServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up mid-answer (and dropped-connection faults) are routine here.
+        log.debug("Connection from %s ended with an error", client_address, exc_info=True)

@@ -1,0 +1,164 @@
+"""Fixtures shared by the test suite, one section per area."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from generations.simulator import SimulatorServer
+
+# ---------------------------------------------------------------------------------------------
+# Apiframe simulator (generations/simulator)
+# ---------------------------------------------------------------------------------------------
+
+SIMULATOR_KEY = "afk_test_simulator"
+
+
+@pytest.fixture(scope="session")
+def simulator_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One clip cache for the session: `cached` servers then render each clip size only once."""
+    return tmp_path_factory.mktemp("simulator-cache")
+
+
+@pytest.fixture
+def simulator_factory(
+    tmp_path: Path, simulator_cache_dir: Path
+) -> Iterator[Callable[..., SimulatorServer]]:
+    """Starts SimulatorServers (fast defaults, overridable by keyword) and stops them afterwards.
+
+    Servers made by one test share its data dir unless given their own `data_dir`, so a test can
+    stop one and start another on the same records.
+    """
+    started: list[SimulatorServer] = []
+
+    def make(**options: Any) -> SimulatorServer:
+        settings = {
+            "api_key": SIMULATOR_KEY,
+            "data_dir": tmp_path / "simulator",
+            "job_seconds": 1.0,
+            "render_mode": "cached",
+            "cache_dir": simulator_cache_dir,
+        }
+        server = SimulatorServer(**(settings | options)).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def simulator(simulator_factory: Callable[..., SimulatorServer]) -> SimulatorServer:
+    """A started simulator: 1 s jobs, cached clips, a fresh data dir, key `SIMULATOR_KEY`."""
+    return simulator_factory()
+
+
+@dataclass(frozen=True)
+class StubRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class StubServer:
+    """A tiny HTTP server that records every request and answers from a per-path table.
+
+    Serves as a webhook receiver (POSTs are answered 200 by default) and as a host for images
+    and other files the simulator is told to fetch.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[StubRequest] = []
+        self._answers: dict[str, tuple[int, bytes, str]] = {}
+        self._changed = threading.Condition()
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def answer(
+        self, path: str, status: int = 200, body: bytes = b"", content_type: str = "text/plain"
+    ) -> str:
+        """Answer requests to `path` this way from now on; returns the full URL."""
+        self._answers[path] = (status, body, content_type)
+        return self.url + path
+
+    def wait_for(
+        self, predicate: Callable[[list[StubRequest]], bool], timeout: float = 10.0
+    ) -> list[StubRequest]:
+        """Block until the recorded requests satisfy `predicate`; returns a copy of them."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self.requests):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"stub saw {len(self.requests)} requests: {self.requests}")
+                self._changed.wait(remaining)
+            return list(self.requests)
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+    def _record(self, request: StubRequest) -> tuple[int, bytes, str]:
+        with self._changed:
+            self.requests.append(request)
+            self._changed.notify_all()
+        return self._answers.get(request.path, (200 if request.method == "POST" else 404, b"", ""))
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                request = StubRequest(self.command, self.path, dict(self.headers.items()), body)
+                status, answer, content_type = stub._record(request)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type or "text/plain")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            do_POST = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def http_stub() -> Iterator[StubServer]:
+    stub = StubServer()
+    yield stub
+    stub.stop()
+
+
+def _image_bytes(size: tuple[int, int] = (640, 360), image_format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (40, 120, 200)).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def make_image() -> Callable[..., bytes]:
+    """make_image(size=(640, 360), image_format="PNG"): a small real image (PNG/JPEG/GIF/WEBP)."""
+    return _image_bytes

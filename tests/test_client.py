@@ -85,7 +85,9 @@ def test_a_wrong_key_is_refused(simulator):
 
 def test_too_few_credits_says_how_many(simulator_factory):
     server = simulator_factory(credits=3)
-    error = raised(lambda: ApiframeClient(server.url, SIMULATOR_KEY).submit(REQUEST, idempotency_key="c"))
+    error = raised(
+        lambda: ApiframeClient(server.url, SIMULATOR_KEY).submit(REQUEST, idempotency_key="c")
+    )
     assert isinstance(error, api.InsufficientCredits)
     assert (error.required, error.available) == (5, 3)
     assert "needs 5, 3 left" in error.user_message
@@ -123,7 +125,9 @@ def test_rate_limits_say_when_to_come_back(client, simulator):
 
 def test_an_answer_lost_after_the_job_was_made_is_safe_to_retry(client, simulator):
     simulator.faults.push("submit", Fault.drop(processed=True))
-    assert isinstance(raised(lambda: client.submit(REQUEST, idempotency_key="lost")), api.TransportError)
+    assert isinstance(
+        raised(lambda: client.submit(REQUEST, idempotency_key="lost")), api.TransportError
+    )
     job = client.submit(REQUEST, idempotency_key="lost")
     assert simulator.jobs_created_for_key("lost") == 1
     assert simulator.job(job.job_id) is not None
@@ -149,6 +153,8 @@ def test_webhooks_from_apiframe_verify_and_forged_ones_do_not(client, simulator,
         signature = event.headers["X-Webhook-Signature"]
         assert signatures.verify(event.body, signature, SIMULATOR_KEY)
         assert not signatures.verify(event.body, signature, "afk_someone_else")
-        assert not signatures.verify(event.body.replace(b"hailuo", b"HAILUO"), signature, SIMULATOR_KEY)
+        assert not signatures.verify(
+            event.body.replace(b"hailuo", b"HAILUO"), signature, SIMULATOR_KEY
+        )
     completed = json.loads(next(e.body for e in events if b'"completed"' in e.body))
     assert completed["jobId"] == job_id and completed["creditCost"] == 5

@@ -133,3 +133,18 @@ class RunningStudio:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes.clear()
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Read the studio's SQLite database directly (the test process has no Django DB of it)."""
+        import sqlite3
+
+        with sqlite3.connect(self.folder / "db.sqlite3", timeout=20) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def simulator_stats(self) -> dict:
+        from django.conf import settings
+
+        headers = {"X-API-Key": settings.SIMULATOR_API_KEY}
+        return httpx.get(
+            f"{self.simulator_url}/_simulator/stats", headers=headers, timeout=5
+        ).json()

@@ -41,6 +41,18 @@ def run_until_settled(seconds: float = 30) -> None:
     assert not Generation.objects.active().exists(), "the tracker stopped with work left"
 
 
+def test_with_webhooks_apiframe_reports_and_polling_is_only_a_safety_net(
+    studio_simulator, alice, settings, live_server
+):
+    settings.PUBLIC_URL = live_server.url
+    generation = start(alice)
+    run_until_settled()
+    generation.refresh_from_db()
+    assert generation.status == Status.COMPLETED, generation.failure_reason
+    assert studio_simulator.request_count("job") == 0  # every change arrived by webhook
+    assert studio_simulator.job(generation.job_id)["webhookStatus"] == "delivered"
+
+
 def test_it_makes_a_clip_and_keeps_a_copy(studio_simulator, alice):
     generation = start(alice)
     run_until_settled()

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "tracker"
 LEASE_SECONDS = 20.0
 # Long enough for one submit, check or download; a crashed worker's claims expire after it.
-CLAIM_SECONDS = 120.0
+# Outliving a claim is harmless: submits are idempotent and storing is a conditional UPDATE.
+CLAIM_SECONDS = 30.0
 BATCH_SIZE = 64
 IDLE_SLEEP = 0.25
 HOUSEKEEPING_EVERY = 5.0

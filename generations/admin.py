@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.shortcuts import redirect
 from django.utils.html import format_html
 
-from .models import Generation, Prompt
+from .models import Budget, Generation, MemberQuota, Prompt
 
 
 @admin.register(Prompt)
@@ -26,7 +29,15 @@ class GenerationAdmin(admin.ModelAdmin):
         "seconds_to_clip_display",
         "deleted",
     ]
-    list_filter = ["status", "resolution", "duration", "prompt_optimizer", "owner", "created_at"]
+    list_filter = [
+        "status",
+        "resolution",
+        "duration",
+        "prompt_optimizer",
+        "over_budget",
+        "owner",
+        "created_at",
+    ]
     search_fields = ["prompt__text", "job_id", "owner__username", "id"]
     list_select_related = ["owner", "prompt"]
     date_hierarchy = "created_at"
@@ -35,13 +46,14 @@ class GenerationAdmin(admin.ModelAdmin):
         "id", "job_id", "progress", "credit_cost", "estimated_credits", "result_url",
         "created_at", "submitted_at", "finished_at", "stored_at", "updated_at", "deleted_at",
         "next_check_at", "attempts", "last_error", "lease_until", "lease_token", "clip_link",
+        "over_budget",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["id", "owner", "prompt", "status", "failure_reason", "clip_link"]}),
         ("Settings", {"fields": ["resolution", "duration", "prompt_optimizer", "first_frame",
                                  "first_frame_url", "retry_of"]}),
         ("Apiframe", {"fields": ["job_id", "progress", "estimated_credits", "credit_cost",
-                                 "result_url"]}),
+                                 "over_budget", "result_url"]}),
         ("Timings", {"fields": ["created_at", "submitted_at", "finished_at", "stored_at",
                                 "updated_at", "deleted_at"]}),
         ("Tracker", {"classes": ["collapse"], "fields": ["next_check_at", "attempts",
@@ -64,3 +76,44 @@ class GenerationAdmin(admin.ModelAdmin):
     @admin.display(description="In the studio")
     def clip_link(self, generation: Generation) -> str:
         return format_html('<a href="{}">Open</a>', generation.get_absolute_url())
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """One row: the changelist goes straight to it."""
+
+    fieldsets = [
+        ("Monthly limits", {"fields": ["team_monthly_credits", "member_monthly_credits",
+                                       "max_running_per_member"]}),
+        ("Estimated credits per clip (reserved at submission until Apiframe bills)",
+         {"fields": ["price_768p_6s", "price_768p_10s", "price_1080p_6s"]}),
+    ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        budget = Budget.current()
+        return redirect("admin:generations_budget_change", budget.pk)
+
+
+class MemberQuotaInline(admin.StackedInline):
+    model = MemberQuota
+    can_delete = True
+    verbose_name = "own monthly quota"
+    verbose_name_plural = "own monthly quota (instead of the team default)"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class MemberAdmin(UserAdmin):
+    """Team administration: add members, reset passwords, deactivate, set a member's quota."""
+
+    inlines = [MemberQuotaInline]
+    list_display = ["username", "email", "is_active", "is_staff", "last_login", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser"]

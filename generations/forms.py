@@ -39,6 +39,8 @@ class GenerationForm(forms.Form):
         choices=Duration.choices, coerce=int, initial=Duration.SHORT, widget=forms.RadioSelect
     )
     prompt_optimizer = forms.BooleanField(required=False, initial=True)
+    # Shown to staff only; the budget ignores it for anyone else.
+    over_budget = forms.BooleanField(required=False)
 
     def clean_image(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image")

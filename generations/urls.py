@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import generation, media, prompts, studio, webhooks
+from .views import account, generation, media, prompts, studio, webhooks
 
 urlpatterns = [
     path("", studio.studio, name="studio"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("generations/<uuid:pk>/retry/", generation.retry, name="generation_retry"),
     path("generations/<uuid:pk>/delete/", generation.delete, name="generation_delete"),
     path("generations/<uuid:pk>/download/", generation.download, name="generation_download"),
+    path("account/", account.account, name="account"),
     path("prompts/", prompts.library, name="prompt_library"),
     path("prompts/<int:pk>/", prompts.detail, name="prompt_detail"),
     path("media/<path:path>", media.media, name="media"),

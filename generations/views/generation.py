@@ -1,14 +1,16 @@
 """One generation: its page, and what its owner (or staff) may do to it."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap
 
-from ..models import Generation, Status
+from ..models import BudgetRefusal, Generation, Status
 from ..pipeline.tasks import enqueue_submission
-from .studio import TEMPLATE
+from .studio import TEMPLATE, form_context
 
 
 def visible_generation(pk) -> Generation:
@@ -44,10 +46,18 @@ def retry(request: HttpRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
     if generation.status not in (Status.FAILED, Status.CANCELLED):
         return HttpResponse("Only a failed clip can be retried.", status=409)
-    new_generation = generation.retry(by=request.user)
+    try:
+        new_generation = generation.retry(by=request.user)
+    except BudgetRefusal as refusal:
+        if request.htmx:
+            response = render(request, f"{TEMPLATE}#notice", {"notice": str(refusal)})
+            return reswap(response, "none")
+        messages.error(request, str(refusal))
+        return redirect(generation)
     enqueue_submission(new_generation)
     if request.htmx:
-        return render(request, f"{TEMPLATE}#created", {"generation": new_generation})
+        context = {"generation": new_generation, **form_context(request)}
+        return render(request, f"{TEMPLATE}#created", context)
     return redirect(new_generation)
 
 

@@ -3,7 +3,6 @@
 import json
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm, GenerationForm
-from ..models import Generation, Prompt
+from ..models import Budget, BudgetRefusal, Generation, Prompt
 from ..pipeline.tasks import enqueue_submission
 
 PAGE_SIZE = 24
@@ -41,17 +40,17 @@ def poll_settings() -> dict:
     return {"running": running, "seconds": POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE}
 
 
-def prices() -> str:
-    """The price table as JSON, for the form's live estimate."""
-    table = {f"{res}-{dur}": credits for (res, dur), credits in settings.CREDIT_PRICES.items()}
-    return json.dumps(table)
+def form_context(request: HttpRequest) -> dict:
+    """What the form shows beside its fields: prices for the estimate, and the member's standing."""
+    budget = Budget.current()
+    return {"prices": json.dumps(budget.prices()), "standing": budget.standing(request.user)}
 
 
 @require_GET
 def studio(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(initial=initial_from(request))
     context = gallery_context(request, GalleryFilterForm(request.GET))
-    return render(request, TEMPLATE, {"form": form, "prices": prices(), **context})
+    return render(request, TEMPLATE, {"form": form, **form_context(request), **context})
 
 
 def initial_from(request: HttpRequest) -> dict:
@@ -80,30 +79,39 @@ def remix_initial(source: Generation) -> dict:
 def remix(request: HttpRequest, pk) -> HttpResponse:
     source = get_object_or_404(Generation.objects.visible().select_related("prompt"), pk=pk)
     form = GenerationForm(initial=remix_initial(source))
-    return render(
-        request, f"{TEMPLATE}#form", {"form": form, "prices": prices(), "remix_of": source}
-    )
+    context = {"form": form, "remix_of": source, **form_context(request)}
+    return render(request, f"{TEMPLATE}#form", context)
 
 
 @require_POST
 def create(request: HttpRequest) -> HttpResponse:
     form = GenerationForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            generation = Generation.start(
+                owner=request.user,
+                prompt_text=form.cleaned_data["prompt"],
+                first_frame=form.first_frame_file(),
+                over_budget=form.cleaned_data["over_budget"],
+                **form.generation_settings(),
+            )
+        except BudgetRefusal as refusal:
+            form.add_error(None, str(refusal))
     if not form.is_valid():
         if request.htmx:
             # Only the messages change: what was typed and chosen, files included, stays put.
             response = render(request, f"{TEMPLATE}#form-errors", {"form": form})
             return reswap(response, "none")
-        context = gallery_context(request, GalleryFilterForm())
-        return render(request, TEMPLATE, {"form": form, "prices": prices(), **context}, status=400)
-    generation = Generation.start(
-        owner=request.user,
-        prompt_text=form.cleaned_data["prompt"],
-        first_frame=form.first_frame_file(),
-        **form.generation_settings(),
-    )
+        context = {
+            "form": form,
+            **form_context(request),
+            **gallery_context(request, GalleryFilterForm()),
+        }
+        return render(request, TEMPLATE, context, status=400)
     enqueue_submission(generation)
     if request.htmx:
-        return render(request, f"{TEMPLATE}#created", {"generation": generation, "form": form})
+        context = {"generation": generation, "form": form, **form_context(request)}
+        return render(request, f"{TEMPLATE}#created", context)
     return redirect("studio")
 
 

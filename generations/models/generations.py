@@ -1,9 +1,8 @@
-"""Prompts and generations. A generation's state changes are its own methods, each one conditional
-UPDATE whose row count says whether it won, so the poller, webhooks and two clusters can race safely."""
+"""Generations: one clip from the form to the stored MP4. Every state change is a conditional
+UPDATE whose row count says whether it won, so the poller, webhooks and two clusters race safely."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,61 +14,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .apiframe.payloads import Job, JobStatus
+from ..apiframe.payloads import Job, JobStatus
+from .prompts import Prompt
 
-PROMPT_MAX_LENGTH = 2000
 # If the queued submit task is lost (a cluster killed at the wrong moment), the tracker submits.
 SUBMIT_FALLBACK_SECONDS = 10
-
-
-class PromptQuerySet(models.QuerySet["Prompt"]):
-    def search(self, query: str) -> PromptQuerySet:
-        return self.filter(text__icontains=query) if query else self
-
-    def library_order(self) -> PromptQuerySet:
-        return self.order_by("-use_count", "-last_used_at", "-pk")
-
-
-class Prompt(models.Model):
-    """A prompt text the team has used; shared, so anyone can reuse a teammate's words."""
-
-    text = models.TextField(max_length=PROMPT_MAX_LENGTH)
-    # Unique on a digest: a 2000-character text is too long for a btree index on PostgreSQL.
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    use_count = models.PositiveIntegerField(default=0)
-    last_used_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = PromptQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-use_count", "-last_used_at"]
-        indexes = [models.Index(fields=["-use_count", "-last_used_at"], name="prompt_library")]
-
-    def __str__(self) -> str:
-        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
-
-    def get_absolute_url(self) -> str:
-        return reverse("prompt_detail", args=[self.pk])
-
-    @staticmethod
-    def digest_of(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    @classmethod
-    def record_use(cls, text: str, user) -> Prompt:
-        """The prompt for this exact text (made on first use), with its use counted."""
-        now = timezone.now()
-        prompt, created = cls.objects.get_or_create(
-            digest=cls.digest_of(text),
-            defaults={"text": text, "created_by": user, "use_count": 1, "last_used_at": now},
-        )
-        if not created:
-            cls.objects.filter(pk=prompt.pk).update(use_count=F("use_count") + 1, last_used_at=now)
-        return prompt
 
 
 class Status(models.TextChoices):
@@ -192,7 +141,12 @@ class Generation(models.Model):
     failure_reason = models.TextField(blank=True)
     job_id = models.CharField(max_length=64, blank=True, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
-    estimated_credits = models.PositiveIntegerField(default=0)
+    estimated_credits = models.PositiveIntegerField(
+        default=0, help_text="Reserved at submission from the price table, until Apiframe bills."
+    )
+    over_budget = models.BooleanField(
+        default=False, help_text="Submitted by staff past a budget, quota or in-flight limit."
+    )
     credit_cost = models.PositiveIntegerField(null=True, blank=True)
     result_url = models.URLField(max_length=2000, blank=True)
     video = models.FileField(upload_to="clips/", blank=True)
@@ -262,22 +216,47 @@ class Generation(models.Model):
         return f"{self.created_at.isoformat()}_{self.pk}"
 
     @classmethod
-    def start(cls, *, owner, prompt_text: str, first_frame=None, **settings_: Any) -> Generation:
-        """A new WAITING generation; the caller enqueues its submission in the same transaction."""
+    def start(
+        cls,
+        *,
+        owner,
+        prompt_text: str,
+        first_frame=None,
+        over_budget: bool = False,
+        **settings_: Any,
+    ) -> Generation:
+        """A new WAITING generation, admitted by the budget (BudgetRefusal says why not).
+
+        `over_budget` is a staff member's explicit override. The caller enqueues the submission.
+        """
+        from .budgets import Budget, BudgetRefusal
+
         generation = cls(owner=owner, **settings_)
-        generation.estimated_credits = settings.CREDIT_PRICES.get(
-            (generation.resolution, generation.duration), 0
-        )
         if first_frame is not None:
-            # Written before the row exists, so the transaction holds no slow file I/O.
+            # Written before the transaction, so the budget lock is never held over file I/O.
             generation.first_frame.save(first_frame.name, first_frame, save=False)
-        with transaction.atomic():
-            generation.prompt = Prompt.record_use(prompt_text, owner)
-            generation.next_check_at = timezone.now() + timedelta(seconds=SUBMIT_FALLBACK_SECONDS)
-            generation.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                budget = Budget.current(lock=True)
+                generation.estimated_credits = budget.price(
+                    generation.resolution, generation.duration
+                )
+                broken_rule = budget.admit(
+                    owner, generation.estimated_credits, override=over_budget
+                )
+                generation.over_budget = broken_rule is not None
+                generation.prompt = Prompt.record_use(prompt_text, owner)
+                generation.next_check_at = timezone.now() + timedelta(
+                    seconds=SUBMIT_FALLBACK_SECONDS
+                )
+                generation.save(force_insert=True)
+        except BudgetRefusal:
+            if generation.first_frame:
+                generation.first_frame.delete(save=False)
+            raise
         return generation
 
-    def retry(self, by) -> Generation:
+    def retry(self, by, *, over_budget: bool = False) -> Generation:
         """A fresh generation with the same prompt and settings (a new Idempotency-Key)."""
         first_frame = None
         if self.first_frame:
@@ -294,6 +273,7 @@ class Generation(models.Model):
             prompt_optimizer=self.prompt_optimizer,
             first_frame_url=self.first_frame_url,
             retry_of=self,
+            over_budget=over_budget,
         )
 
     # State changes -------------------------------------------------------------------------
@@ -407,36 +387,3 @@ class Generation(models.Model):
         self.deleted_at = now
         for file in files:
             file.storage.delete(file.name)
-
-
-class Lease(models.Model):
-    """A named lock that expires unless renewed: at most one tracker loop runs at a time."""
-
-    name = models.CharField(primary_key=True, max_length=40)
-    holder = models.CharField(max_length=32, blank=True)
-    until = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def acquire(cls, name: str, holder: str, *, seconds: float) -> bool:
-        """Take or renew the lease; True if `holder` has it now (one conditional UPDATE)."""
-        now = timezone.now()
-        cls.objects.get_or_create(name=name, defaults={"until": now - timedelta(seconds=1)})
-        free_or_mine = Q(until__lt=now) | Q(holder=holder)
-        return (
-            cls.objects.filter(free_or_mine, name=name).update(
-                holder=holder, until=now + timedelta(seconds=seconds)
-            )
-            == 1
-        )
-
-    @classmethod
-    def release(cls, name: str, holder: str) -> None:
-        expired = timezone.now() - timedelta(seconds=1)
-        cls.objects.filter(name=name, holder=holder).update(holder="", until=expired)
-
-    @classmethod
-    def is_held(cls, name: str) -> bool:
-        return cls.objects.filter(name=name, until__gte=timezone.now()).exists()

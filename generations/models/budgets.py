@@ -1,0 +1,193 @@
+"""What the team may spend: a monthly team budget, per-member quotas and a cap on clips in flight.
+
+Credits for clips in flight are reserved at submission (the price table's estimate), replaced by
+Apiframe's real creditCost when a job finishes, and released when it fails. Admission happens under
+a lock on the budget row, so members submitting at the same moment can never overshoot together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+
+def month_bounds(moment: datetime | None = None) -> tuple[datetime, datetime]:
+    """The start of this month and of the next, in the studio's time zone."""
+    local = timezone.localtime(moment or timezone.now())
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start, next_month
+
+
+def renewal_words(moment: datetime | None = None) -> str:
+    renews: date = month_bounds(moment)[1].date()
+    return f"{renews.day} {renews:%B}"
+
+
+def committed_credits():
+    """Per generation: what Apiframe billed, else the reservation while in flight, else nothing."""
+    from .generations import ACTIVE_STATUSES
+
+    reserved = Case(
+        When(status__in=ACTIVE_STATUSES, then="estimated_credits"),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return Coalesce("credit_cost", reserved, output_field=IntegerField())
+
+
+class BudgetRefusal(Exception):
+    """A submission the budget does not allow; the message is for the member, as is."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a member stands this month."""
+
+    spent: int  # billed and reserved, this member
+    team_spent: int
+    running: int
+    quota: int | None
+    team_budget: int | None
+    max_running: int
+    renews: str
+
+    @property
+    def quota_left(self) -> int | None:
+        return None if self.quota is None else max(0, self.quota - self.spent)
+
+    @property
+    def team_left(self) -> int | None:
+        return None if self.team_budget is None else max(0, self.team_budget - self.team_spent)
+
+    @property
+    def left(self) -> int | None:
+        """What this member can still spend: the tighter of their quota and the team's budget."""
+        limits = [left for left in (self.quota_left, self.team_left) if left is not None]
+        return min(limits) if limits else None
+
+    def refusal(self, credits: int) -> str | None:
+        if self.running >= self.max_running:
+            return (
+                f"You already have {self.running} clips being made, the most one person can have "
+                "at a time. Submit this one when one of them is ready."
+            )
+        if self.quota_left is not None and credits > self.quota_left:
+            return (
+                f"This clip needs about {credits} credits, but your monthly quota has "
+                f"{self.quota_left} left (of {self.quota}). It renews on {self.renews}."
+            )
+        if self.team_left is not None and credits > self.team_left:
+            return (
+                f"This clip needs about {credits} credits, but the team's monthly budget has "
+                f"{self.team_left} left (of {self.team_budget}). It renews on {self.renews}; "
+                "a staff member can raise it in the admin."
+            )
+        return None
+
+
+class Budget(models.Model):
+    """The team's spending rules (a single row, edited by staff in the admin)."""
+
+    team_monthly_credits = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Credits the whole team may use per month. Empty: no limit.",
+    )
+    member_monthly_credits = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Each member's monthly quota unless they have their own. Empty: no limit.",
+    )
+    max_running_per_member = models.PositiveSmallIntegerField(
+        default=3, help_text="How many clips one member may have in the making at once."
+    )
+    price_768p_6s = models.PositiveIntegerField("768p, 6 s", default=5)
+    price_768p_10s = models.PositiveIntegerField("768p, 10 s", default=10)
+    price_1080p_6s = models.PositiveIntegerField("1080p, 6 s", default=10)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "budget"
+        verbose_name_plural = "budget"
+
+    def __str__(self) -> str:
+        return "Team budget and prices"
+
+    @classmethod
+    def current(cls, *, lock: bool = False) -> Budget:
+        """The one budget row; `lock` holds it until the transaction ends (admission)."""
+        budget, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults_from_settings())
+        return cls.objects.select_for_update().get(pk=budget.pk) if lock else budget
+
+    @staticmethod
+    def defaults_from_settings() -> dict:
+        prices = settings.CREDIT_PRICES
+        return {
+            "price_768p_6s": prices[("768p", 6)],
+            "price_768p_10s": prices[("768p", 10)],
+            "price_1080p_6s": prices[("1080p", 6)],
+        }
+
+    def price(self, resolution: str, duration: int) -> int:
+        return {
+            ("768p", 6): self.price_768p_6s,
+            ("768p", 10): self.price_768p_10s,
+            ("1080p", 6): self.price_1080p_6s,
+        }.get((resolution, int(duration)), self.price_1080p_6s)
+
+    def prices(self) -> dict[str, int]:
+        return {"768p-6": self.price_768p_6s, "768p-10": self.price_768p_10s,
+                "1080p-6": self.price_1080p_6s}  # fmt: skip
+
+    def quota_for(self, member) -> int | None:
+        personal = MemberQuota.objects.filter(member=member).values_list(
+            "monthly_credits", flat=True
+        )
+        return next(iter(personal), self.member_monthly_credits)
+
+    def standing(self, member, moment: datetime | None = None) -> Standing:
+        """This month's figures for a member, in one query over the month's generations."""
+        from .generations import ACTIVE_STATUSES, Generation
+
+        start, end = month_bounds(moment)
+        figures = Generation.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+            spent=Coalesce(Sum(committed_credits(), filter=Q(owner=member)), 0),
+            team_spent=Coalesce(Sum(committed_credits()), 0),
+            running=Count("pk", filter=Q(owner=member, status__in=ACTIVE_STATUSES)),
+        )
+        return Standing(
+            **figures,
+            quota=self.quota_for(member),
+            team_budget=self.team_monthly_credits,
+            max_running=self.max_running_per_member,
+            renews=renewal_words(moment),
+        )
+
+    def admit(self, member, credits: int, *, override: bool = False) -> str | None:
+        """Raise BudgetRefusal if this submission breaks a rule; with `override` (staff), let it
+        through and return the rule it broke, for the record."""
+        refusal = self.standing(member).refusal(credits)
+        if refusal and not (override and member.is_staff):
+            raise BudgetRefusal(refusal)
+        return refusal
+
+
+class MemberQuota(models.Model):
+    """A member's own monthly quota, instead of the team default."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quota"
+    )
+    monthly_credits = models.PositiveIntegerField(
+        help_text="Credits this member may use per month."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.monthly_credits} credits a month"

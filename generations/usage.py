@@ -1,0 +1,152 @@
+"""The team's usage over a period, for staff: who made what, and what it cost."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from .models import Generation, Status
+
+MAX_RANGE_DAYS = 366
+
+
+class PeriodError(ValueError):
+    """The chosen period makes no sense; the message says why."""
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "month", "30d" or "range"
+    first_day: date
+    last_day: date  # inclusive
+
+    @property
+    def start(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.first_day, time.min))
+
+    @property
+    def end(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.last_day + timedelta(days=1), time.min))
+
+    @property
+    def days(self) -> list[date]:
+        return [
+            self.first_day + timedelta(days=n)
+            for n in range((self.last_day - self.first_day).days + 1)
+        ]
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.first_day:%B %Y}"
+        return f"{self.first_day:%-d %b %Y} – {self.last_day:%-d %b %Y}"
+
+    def query(self) -> dict[str, str]:
+        """The picker's parameters that select this period again (for links and the CSV)."""
+        if self.kind == "range":
+            return {
+                "period": "range",
+                "start": self.first_day.isoformat(),
+                "end": self.last_day.isoformat(),
+            }
+        return {"period": self.kind}
+
+    @classmethod
+    def from_params(cls, params, today: date | None = None) -> Period:
+        today = today or timezone.localdate()
+        kind = params.get("period") or "month"
+        if kind == "30d":
+            return cls("30d", today - timedelta(days=29), today)
+        if kind == "range":
+            first, last = parse_date(params.get("start") or ""), parse_date(params.get("end") or "")
+            if not first or not last:
+                raise PeriodError("Choose both a first and a last day for the range.")
+            if first > last:
+                raise PeriodError("The first day of the range comes after its last day.")
+            if (last - first).days >= MAX_RANGE_DAYS:
+                raise PeriodError(f"A range can cover at most {MAX_RANGE_DAYS} days.")
+            return cls("range", first, last)
+        return cls("month", today.replace(day=1), today)
+
+
+@dataclass
+class Row:
+    member: object | None  # None for the totals row
+    submitted: int = 0
+    completed: int = 0
+    failed: int = 0
+    credits: int = 0
+    video_seconds: int = 0
+    seconds_to_clip: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def median_seconds_to_clip(self) -> float | None:
+        return statistics.median(self.seconds_to_clip) if self.seconds_to_clip else None
+
+    @property
+    def name(self) -> str:
+        return self.member.get_username() if self.member else "Total"
+
+
+class UsageReport:
+    """Per member: generations submitted, completed and failed, credits spent on successful ones,
+    seconds of video made and the median time from submission to a stored clip."""
+
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        generations = Generation.objects.filter(
+            created_at__gte=period.start, created_at__lt=period.end
+        )
+        completed = Q(status=Status.COMPLETED)
+        per_member = generations.values("owner").annotate(
+            submitted=Count("pk"),
+            completed=Count("pk", filter=completed),
+            failed=Count("pk", filter=Q(status=Status.FAILED)),
+            credits=Coalesce(Sum("credit_cost", filter=completed), 0),
+            video_seconds=Coalesce(Sum("duration", filter=completed), 0),
+        )
+        members = get_user_model().objects.in_bulk({row["owner"] for row in per_member})
+        self.rows = [Row(member=members[figures.pop("owner")], **figures) for figures in per_member]
+        by_member = {row.member.pk: row for row in self.rows}
+        for owner, submitted, stored in generations.filter(completed).values_list(
+            "owner", "submitted_at", "stored_at"
+        ):
+            if submitted and stored:
+                by_member[owner].seconds_to_clip.append((stored - submitted).total_seconds())
+        self.rows.sort(key=lambda row: (-row.credits, -row.submitted, row.name.lower()))
+        self.totals = Row(member=None)
+        for row in self.rows:
+            for name in ("submitted", "completed", "failed", "credits", "video_seconds"):
+                setattr(self.totals, name, getattr(self.totals, name) + getattr(row, name))
+            self.totals.seconds_to_clip.extend(row.seconds_to_clip)
+        self.daily = self._daily_credits(generations.filter(completed))
+
+    @staticmethod
+    def _daily_credits(completed) -> dict[date, dict[int, int]]:
+        daily: dict[date, dict[int, int]] = defaultdict(dict)
+        for day, owner, credits in (
+            completed.annotate(day=TruncDate("created_at"))
+            .values("day", "owner")
+            .annotate(credits=Coalesce(Sum("credit_cost"), 0))
+            .values_list("day", "owner", "credits")
+        ):
+            daily[day][owner] = credits
+        return daily
+
+    def csv_rows(self) -> list[list]:
+        header = ["Member", "Submitted", "Completed", "Failed", "Credits spent",
+                  "Seconds of video", "Median seconds from submit to clip"]  # fmt: skip
+        body = [
+            [row.name, row.submitted, row.completed, row.failed, row.credits, row.video_seconds,
+             "" if row.median_seconds_to_clip is None else f"{row.median_seconds_to_clip:.1f}"]
+            for row in [*self.rows, self.totals]
+        ]  # fmt: skip
+        return [header, *body]

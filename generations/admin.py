@@ -6,6 +6,10 @@ from django.utils.html import format_html
 
 from .models import Budget, Generation, MemberQuota, Prompt
 
+admin.site.site_header = "Hailuo Studio administration"
+admin.site.site_title = "Hailuo Studio admin"
+admin.site.index_title = "Team, costs and clips"
+
 
 @admin.register(Prompt)
 class PromptAdmin(admin.ModelAdmin):
@@ -59,6 +63,9 @@ class GenerationAdmin(admin.ModelAdmin):
         ("Tracker", {"classes": ["collapse"], "fields": ["next_check_at", "attempts",
                                                          "last_error", "lease_until", "lease_token"]}),
     ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False  # Clips are made in the studio, where the budget and the pipeline see them.
 
     @admin.display(description="Prompt", ordering="prompt__text")
     def short_prompt(self, generation: Generation) -> str:

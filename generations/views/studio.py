@@ -150,7 +150,10 @@ def gallery_updates(request: HttpRequest) -> HttpResponse:
     )
     if not changed:
         return HttpResponse(status=204)
-    response = render(request, f"{TEMPLATE}#updates", {"changed": changed})
+    context = {"changed": changed}
+    if any(generation.owner_id == request.user.pk for generation in changed):
+        context["standing"] = Budget.current().standing(request.user)  # the form's running count
+    response = render(request, f"{TEMPLATE}#updates", context)
     response["X-Gallery-Since"] = (asked_at - UPDATES_OVERLAP).isoformat()
     running = any(g.is_active and not g.deleted_at for g in changed) or poll_settings()["running"]
     response["X-Gallery-Poll"] = str(POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE)

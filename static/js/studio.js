@@ -142,7 +142,9 @@ function upsertCards(html) {
   const incoming = new DOMParser().parseFromString(html, "text/html").body.children;
   for (const card of Array.from(incoming)) {
     const existing = document.getElementById(card.id);
-    if ("deleted" in card.dataset) {
+    if (card.tagName !== "ARTICLE") {
+      existing?.replaceWith(card); // e.g. the member's usage beside the form
+    } else if ("deleted" in card.dataset) {
       existing?.remove();
     } else if (existing) {
       // Keep a playing video playing: only replace a card whose state changed.

@@ -184,14 +184,18 @@ def test_the_simulator_banner_shows_when_there_is_no_key(alice_client, settings)
 
 
 def test_an_update_to_my_own_clip_refreshes_my_usage(alice_client, team_clips):
-    since = (timezone.now() - timedelta(seconds=1)).isoformat()
-    Generation.objects.filter(pk=team_clips[0].pk).update(updated_at=timezone.now())
+    since = timezone.now().isoformat()
+    Generation.objects.filter(pk=team_clips[0].pk).update(
+        updated_at=timezone.now() + timedelta(seconds=1)
+    )
     html = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX).content.decode()
     assert 'id="member-usage"' in html
 
 
 def test_an_update_to_a_teammates_clip_does_not(alice_client, team_clips):
-    since = (timezone.now() - timedelta(seconds=1)).isoformat()
-    Generation.objects.filter(pk=team_clips[1].pk).update(updated_at=timezone.now())
+    since = timezone.now().isoformat()
+    Generation.objects.filter(pk=team_clips[1].pk).update(
+        updated_at=timezone.now() + timedelta(seconds=1)
+    )
     html = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX).content.decode()
     assert 'id="gen-' in html and 'id="member-usage"' not in html

@@ -8,9 +8,18 @@ class GenerationsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(install_tracker_schedule, sender=self)
+        post_migrate.connect(create_cache_tables, sender=self)
 
 
 def install_tracker_schedule(**kwargs) -> None:
     from .pipeline.tasks import install_schedule
 
     install_schedule()
+
+
+def create_cache_tables(using: str = "default", **kwargs) -> None:
+    # The login throttle's database cache needs its table; `migrate` alone makes it, so neither
+    # `make run` nor a deployment needs a separate `createcachetable` step.
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -10,6 +10,9 @@ from .images import MAX_BYTES, CheckedImage, ImageRejected, check_first_frame
 from .models import PROMPT_MAX_LENGTH, Duration, Generation, Resolution, Status
 from .safe_urls import UnsafeURL, fetch_stream
 
+# The whole fetch of an image by address: a server trickling bytes must not hold a web worker.
+IMAGE_FETCH_SECONDS = 20.0
+
 
 class GenerationForm(forms.Form):
     prompt = forms.CharField(
@@ -52,6 +55,8 @@ class GenerationForm(forms.Form):
             )
         self.checked_image = self._check(upload.read(), upload.name)
         upload.seek(0)
+        # Named by what it is, not what the uploader called it (which may have no extension).
+        upload.name = f"first-frame.{self.checked_image.extension}"
         return upload
 
     def clean_image_url(self) -> str:
@@ -89,17 +94,17 @@ class GenerationForm(forms.Form):
 
     def _fetch(self, url: str) -> bytes:
         try:
-            with fetch_stream(url, timeout=10.0) as response:
+            with fetch_stream(url, timeout=10.0, max_seconds=IMAGE_FETCH_SECONDS) as response:
                 if response.status_code != 200:
                     raise forms.ValidationError(
                         f"That address answered {response.status_code} instead of an image."
                     )
-                content = b""
+                content = bytearray()
                 for chunk in response.iter_bytes():
-                    content += chunk
+                    content.extend(chunk)
                     if len(content) > MAX_BYTES:
                         raise forms.ValidationError("The image at that address is over 20 MB.")
-                return content
+                return bytes(content)
         except UnsafeURL as error:
             raise forms.ValidationError(f"That address can't be used: {error}.") from None
         except httpx.HTTPError:

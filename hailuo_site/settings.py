@@ -23,21 +23,21 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def load_secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in var/."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
-    key_file = VAR_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
+def stored_secret(name: str, make) -> str:
+    """A secret from the environment variable `name`, else one made once and kept in var/."""
+    if value := os.environ.get(name):
+        return value
+    secret_file = VAR_DIR / name.lower()
+    if secret_file.exists():
+        return secret_file.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    value = make()
+    secret_file.write_text(value)
+    secret_file.chmod(0o600)
+    return value
 
 
-SECRET_KEY = load_secret_key()
+SECRET_KEY = stored_secret("SECRET_KEY", lambda: secrets.token_urlsafe(50))
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
@@ -163,12 +163,34 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Error mails and the debug page hide the Apiframe keys wherever they appear, not only in settings.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "generations.error_reports.SecretScrubbingFilter"
+# Failed logins are counted where every web worker sees them (generations/throttle.py): Redis when
+# REDIS_URL is set, else a database table that `migrate` creates (generations/apps.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "login_attempts": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "hailuo",
+        }
+        if os.environ.get("REDIS_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "studio_login_attempts",
+            # Room for a flood of guesses: culling at the default 300 would forget real counts.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
 
 # Apiframe. Without a key the studio talks to its built-in simulator (started by `make run`).
 APIFRAME_API_KEY = os.environ.get("APIFRAME_API_KEY", "")
 APIFRAME_SIMULATED = not APIFRAME_API_KEY
 SIMULATOR_PORT = int(os.environ.get("SIMULATOR_PORT", "8765"))
-SIMULATOR_API_KEY = "afk_simulator_local"
+# Per install, never published: it also signs the simulator's webhooks.
+SIMULATOR_API_KEY = stored_secret("SIMULATOR_API_KEY", lambda: "afk_sim_" + secrets.token_hex(16))
 if APIFRAME_SIMULATED:
     APIFRAME_API_KEY = SIMULATOR_API_KEY
 APIFRAME_BASE_URL = os.environ.get(

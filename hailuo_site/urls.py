@@ -1,13 +1,30 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from generations.views import usage
+from generations.views import login, usage
+
+# Failed logins are throttled on the admin's login page as on the studio's.
+admin.site.login_form = login.ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     # Before the admin's own URLs, which would take "usage/" for an app's name.
     path("admin/usage/", usage.usage_review, name="usage_review"),
     path("admin/usage.csv", usage.usage_csv, name="usage_csv"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Not django.contrib.auth.urls: its password-reset pages are open to anyone and would email
+    # links the studio has no mail server for (staff reset passwords in the admin).
+    path("accounts/login/", login.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("", include("generations.urls")),
 ]

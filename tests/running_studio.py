@@ -43,6 +43,7 @@ class RunningStudio:
             "STUDIO_PORT": str(self.port),
             "Q_WORKERS": "3",
             "PYTHONUNBUFFERED": "1",
+            "SIMULATOR_API_KEY": "afk_sim_running_studio",
             "DJANGO_SETTINGS_MODULE": "hailuo_site.settings",
             **(extra_env or {}),
         }
@@ -142,9 +143,7 @@ class RunningStudio:
             return connection.execute(sql, params).fetchall()
 
     def simulator_stats(self) -> dict:
-        from django.conf import settings
-
-        headers = {"X-API-Key": settings.SIMULATOR_API_KEY}
+        headers = {"X-API-Key": self.env["SIMULATOR_API_KEY"]}
         return httpx.get(
             f"{self.simulator_url}/_simulator/stats", headers=headers, timeout=5
         ).json()

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from generations import video
 from generations.apiframe import GenerationRequest, get_client
-from generations.models import Generation, Status
+from generations.models import Budget, Generation, Status
 from generations.pipeline import expectations, tasks, track
 from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
@@ -163,6 +163,7 @@ def test_a_worker_that_died_after_submitting_loses_nothing(studio_simulator, ali
 
 
 def test_many_generations_need_one_tracker_not_one_worker_each(studio_simulator, alice):
+    Budget.objects.update_or_create(pk=1, defaults={"max_running_per_member": 20})
     made = [start(alice, f"clip number {i}") for i in range(12)]
     run_until_settled()
     statuses = set(

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_q.models import OrmQ
 
 from generations.apiframe import signatures
 from generations.models import Generation, Status
@@ -122,3 +123,30 @@ def test_an_unreadable_signed_body_is_refused(webhook, running):
 
 def test_it_only_takes_post(db):
     assert Client().get(reverse("apiframe_webhook")).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["sha256=", "sha256=zz", "sha256=" + "0" * 5000, "sha256=é" + "a" * 63, "md5=abc"],
+)
+def test_a_malformed_signature_is_refused_without_effect(webhook, running, signature):
+    before = state(running)
+    assert webhook(completed_event(), signature=signature).status_code == 401
+    assert state(running) == before
+
+
+def test_refused_and_unknown_events_queue_no_work(webhook, running):
+    unknown = {**completed_event(), "jobId": "00000000-0000-4000-8000-00000000ffff"}
+    webhook(completed_event(), signature="")
+    webhook(completed_event(), key="afk_someone_else")
+    webhook(unknown)
+    assert OrmQ.objects.count() == 0
+    assert webhook(completed_event()).status_code == 204  # the genuine one does
+    assert OrmQ.objects.count() == 1
+
+
+def test_a_refusal_is_logged_without_the_key_or_the_signature(webhook, running, caplog):
+    forged = signatures.sign(json.dumps(completed_event()).encode(), "afk_someone_else")
+    webhook(completed_event(), signature=forged)
+    assert "Refused a webhook" in caplog.text
+    assert "afk_webhook_test" not in caplog.text and forged not in caplog.text

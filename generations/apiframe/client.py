@@ -6,6 +6,7 @@ returns a typed answer or raises one of `errors`, whose `retryable` says whether
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -24,6 +25,7 @@ DEFAULT_BASE_URL = "https://api.apiframe.ai"
 class ApiframeClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"X-API-Key": api_key, "User-Agent": "hailuo-studio/1"},
@@ -71,7 +73,7 @@ class ApiframeClient:
         request_id = response.headers.get("x-request-id")
         status = response.status_code
         try:
-            body = response.json()
+            body = json.loads(self._without_key(response.text))
         except ValueError:
             body = None
         message = body.get("error") if isinstance(body, dict) else None
@@ -100,6 +102,10 @@ class ApiframeClient:
             return errors.ServiceUnavailable(message, **common)
         error_type = errors.ERRORS_BY_STATUS.get(status, errors.UnexpectedStatus)
         return error_type(message, **common)
+
+    def _without_key(self, text: str) -> str:
+        # An error may quote the key back; it must not reach a log line or a clip's failure reason.
+        return text.replace(self._api_key, "[API key hidden]") if self._api_key else text
 
     def _parse(self, response: httpx.Response, parser):
         request_id = response.headers.get("x-request-id")

@@ -47,7 +47,7 @@ test: $(STAMP) system-packages lint
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
-	$(PY) manage.py run_benchmarks
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the throughput benchmark..."; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "No wrk: the throughput benchmark uses its Python load generator."; $(PY) manage.py run_benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

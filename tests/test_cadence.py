@@ -61,3 +61,17 @@ def test_retry_delays_grow_with_jitter_and_stay_capped():
 
 def test_retry_after_is_honoured():
     assert cadence.retry_delay(0, retry_after=7.0, rng=random.Random(1)) >= 7.0
+
+
+def test_without_a_rate_the_next_check_reads_progress_again_halfway_to_the_end():
+    delay = cadence.next_check_delay(
+        remaining=6, overdue_checks=0, webhooks=False, rate_known=False
+    )
+    assert delay == 3  # a second reading gives the rate, which then aims at the real end
+
+
+def test_a_near_end_is_aimed_at_even_without_a_rate():
+    delay = cadence.next_check_delay(
+        remaining=1.5, overdue_checks=0, webhooks=False, rate_known=False
+    )
+    assert delay == 1.7

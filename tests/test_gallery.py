@@ -102,6 +102,17 @@ def test_nothing_changed_answers_204(alice_client, team_clips, django_assert_max
     with django_assert_max_num_queries(3):
         response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
     assert response.status_code == 204 and response.content == b""
+    # Asked every few seconds by every open tab: nothing but the status and a few headers.
+    assert "Content-Type" not in response and "Content-Security-Policy" not in response
+
+
+def test_changed_cards_come_oldest_first_so_the_newest_ends_on_top(alice_client, team_clips):
+    since = timezone.now().isoformat()
+    later = timezone.now() + timedelta(seconds=1)
+    for offset, clip in enumerate(reversed(team_clips)):  # updated newest first
+        Generation.objects.filter(pk=clip.pk).update(updated_at=later + timedelta(seconds=offset))
+    response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
+    assert card_ids(response) == [str(clip.pk) for clip in team_clips]
 
 
 def test_a_changed_card_is_sent_alone(alice_client, team_clips):

@@ -8,6 +8,10 @@ MAX_POLL_INTERVAL = 15.0
 OVERDUE_FIRST_DELAY = 0.75
 OVERDUE_GROWTH = 1.6
 OVERDUE_MAX_DELAY = 30.0
+# Without a progress rate yet (one reading), look again this far towards the estimated end: a
+# second reading gives the rate, and the rate puts the next check a hair after the real end.
+RATE_PROBE_SHARE = 0.5
+RATE_PROBE_MIN = 1.0
 # With webhooks, polling is only a safety net.
 WEBHOOK_SAFETY_NET_INTERVAL = 60.0
 # Transient submit/check failures: full-jitter exponential backoff (as Apiframe's SDK does).
@@ -43,10 +47,15 @@ def estimated_remaining(
     return expected_seconds - elapsed
 
 
-def next_check_delay(*, remaining: float, overdue_checks: int, webhooks: bool) -> float:
+def next_check_delay(
+    *, remaining: float, overdue_checks: int, webhooks: bool, rate_known: bool = True
+) -> float:
     if webhooks:
         return WEBHOOK_SAFETY_NET_INTERVAL
     if remaining > OVERDUE_FIRST_DELAY:
+        if not rate_known and remaining * RATE_PROBE_SHARE >= RATE_PROBE_MIN:
+            # A guess from one reading can be seconds late; a second reading makes it a rate.
+            return min(MAX_POLL_INTERVAL, remaining * RATE_PROBE_SHARE)
         # A hair after the estimated end, so the check finds the job done.
         return min(MAX_POLL_INTERVAL, remaining + 0.2)
     return min(OVERDUE_MAX_DELAY, OVERDUE_FIRST_DELAY * OVERDUE_GROWTH**overdue_checks)

@@ -3,7 +3,7 @@
 import logging
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
@@ -38,6 +38,7 @@ def run_tracker(*, seconds: float, threads: int = 8) -> bool:
         return False
     stop_at = time.monotonic() + seconds
     housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
+    running: set[Future] = set()
     try:
         with ThreadPoolExecutor(threads, thread_name_prefix="tracker") as pool:
             fail_overdue()
@@ -48,18 +49,31 @@ def run_tracker(*, seconds: float, threads: int = 8) -> bool:
                         log.warning("Tracker lease lost; stopping this loop")
                         break
                     fail_overdue()
-                claimed = Generation.objects.due().claim(
-                    limit=BATCH_SIZE, lease_seconds=CLAIM_SECONDS
+                # Claim only what a free thread starts at once: in a burst the rest wait unclaimed,
+                # so no claim runs out while queued here (which would store a clip twice).
+                free = min(BATCH_SIZE, threads - len(running))
+                claimed = (
+                    Generation.objects.due().claim(limit=free, lease_seconds=CLAIM_SECONDS)
+                    if free
+                    else []
                 )
-                for generation in claimed:
-                    pool.submit(advance_in_thread, generation)
-                if not claimed and not Generation.objects.active().exists():
+                running |= {pool.submit(advance_in_thread, generation) for generation in claimed}
+                if not running and not Generation.objects.active().exists():
                     break  # Idle: the next submission starts a tracker again.
-                if len(claimed) < BATCH_SIZE:
-                    time.sleep(IDLE_SLEEP)
+                if not free or len(claimed) < free:
+                    pause(running)
+                running = {future for future in running if not future.done()}
     finally:
         Lease.release(LEASE_NAME, holder)
     return True
+
+
+def pause(running: set[Future]) -> None:
+    """Until the next look for due generations, or sooner if a thread becomes free."""
+    if running:
+        wait(running, timeout=IDLE_SLEEP, return_when=FIRST_COMPLETED)
+    else:
+        time.sleep(IDLE_SLEEP)
 
 
 def advance_in_thread(generation: Generation) -> None:
@@ -134,7 +148,10 @@ def schedule_next_check(generation: Generation, previous_progress: int, previous
     overdue = remaining <= cadence.OVERDUE_FIRST_DELAY
     attempts = generation.attempts + 1 if overdue else 0
     delay = cadence.next_check_delay(
-        remaining=remaining, overdue_checks=attempts, webhooks=webhook_url() is not None
+        remaining=remaining,
+        overdue_checks=attempts,
+        webhooks=webhook_url() is not None,
+        rate_known=moved,
     )
     generation.schedule(now + timedelta(seconds=delay), attempts=attempts)
 

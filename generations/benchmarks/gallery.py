@@ -1,0 +1,26 @@
+"""A studio folder with a seeded team gallery (seed_gallery), made once per benchmark run and
+shared by the pages and throughput parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .processes import Stack
+
+READY = "seeded"
+
+
+def seeded_stack(folder: Path, *, generations: int, members: int) -> Stack:
+    stack = Stack(folder)
+    marker = folder / READY
+    wanted = f"{generations} {members}"
+    if not marker.exists() or marker.read_text() != wanted:
+        stack.prepare()
+        stack.manage("seed_gallery", "--generations", str(generations), "--members", str(members))
+        marker.write_text(wanted)
+    return stack
+
+
+def session_cookie(stack: Stack, username: str = "member1") -> str:
+    """A logged-in session of a seeded member, made in the studio's own database."""
+    return stack.python("-m", "generations.benchmarks.pages_probe", "session", username).strip()

@@ -1,0 +1,99 @@
+"""The throughput benchmark: the live-update endpoint (nothing changed, 204) under gunicorn as the
+Procfile runs it, against bare Django views (bench_urls) in the same run, on the seeded gallery.
+They are measured in turns, round after round, so a change in the machine's load falls on all."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from . import loadgen, wire
+from .bench_urls import BARE_PATH, PUBLIC_BARE_PATH
+from .figures import Figure
+from .gallery import seeded_stack, session_cookie
+
+CONNECTIONS = 8  # gunicorn's 2 workers x 4 threads
+ROUNDS = 2
+WARMUP_SECONDS = 2.0
+
+
+def run(folder: Path, *, generations: int, members: int, seconds: float,
+        gallery: Path | None = None):  # fmt: skip
+    stack = seeded_stack(gallery or folder.parent / "gallery", generations=generations,
+                         members=members)  # fmt: skip
+    cookie = session_cookie(stack)
+    headers = {"Cookie": f"sessionid={cookie}", "HX-Request": "true"}
+    since = urlencode({"since": datetime.now(UTC).isoformat()})
+    paths = {
+        "updates": f"/gallery/updates/?{since}",
+        "bare": BARE_PATH,
+        "bare_public": PUBLIC_BARE_PATH,
+    }
+    stack.start_web()
+    try:
+        for name, path in paths.items():
+            status = wire.get("127.0.0.1", stack.port, path, headers).status
+            if status != 204:
+                raise RuntimeError(f"{name} answered {status}, not 204")
+            load(stack.url + path, WARMUP_SECONDS, headers)
+        loads: dict[str, list[loadgen.Load]] = {name: [] for name in paths}
+        for _ in range(ROUNDS):
+            for name, path in paths.items():
+                loads[name].append(load(stack.url + path, seconds, headers))
+    finally:
+        stack.stop()
+    details = {name: [asdict(each) for each in runs] for name, runs in loads.items()}
+    return figures(loads), notes(loads, seconds), details
+
+
+def load(url: str, seconds: float, headers: dict[str, str]) -> loadgen.Load:
+    return loadgen.run(url, seconds=seconds, connections=CONNECTIONS, headers=headers)
+
+
+def figures(loads: dict[str, list[loadgen.Load]]) -> list[Figure]:
+    rates = {
+        name: mean([each.requests_per_second for each in runs]) for name, runs in loads.items()
+    }
+    errors = sum(each.errors for runs in loads.values() for each in runs)
+
+    def p50(name: str) -> str:
+        latency = loads[name][-1].latency_p50_ms
+        return f"p50 {latency:.1f} ms" if latency is not None else ""
+
+    def ratio(baseline: str) -> float | None:
+        return rates["updates"] / rates[baseline] if rates[baseline] else None
+
+    return [
+        Figure("throughput", "live update, requests per second", round(rates["updates"]), "req/s",
+               note=p50("updates")),
+        Figure("throughput", "bare view (needs login, like every studio view), requests per second",
+               round(rates["bare"]), "req/s", note=p50("bare")),
+        Figure("throughput", "bare view exempt from login (Django's floor), requests per second",
+               round(rates["bare_public"]), "req/s", note=p50("bare_public")),
+        Figure("throughput", "live update ÷ bare view", ratio("bare"), "×", 0.5, kind="min",
+               note=f"{errors} errors" if errors else ""),
+        Figure("throughput", "live update ÷ bare view exempt from login", ratio("bare_public"),
+               "×"),
+    ]  # fmt: skip
+
+
+def notes(loads: dict[str, list[loadgen.Load]], seconds: float) -> list[str]:
+    tool = next(iter(loads.values()))[0].tool
+    return [
+        f"Load: {tool} from loopback, {CONNECTIONS} keep-alive connections (gunicorn's 2 workers × "
+        f"4 threads), {ROUNDS} rounds of {seconds:g} s per URL in turns after a "
+        f"{WARMUP_SECONDS:g} s warm-up each; the load generator shares the 2 cores with gunicorn.",
+        "Every request carries the same session cookie and HX-Request header and goes through "
+        "every middleware. The bare views (generations/benchmarks/bench_urls.py, served only under "
+        "the benchmarks' settings) answer 204 and nothing else: the first, like every studio "
+        "view, needs a logged-in member (LoginRequiredMiddleware: the session and the user, 2 "
+        "queries); the second is exempt and touches no database.",
+        "Live update: `GET /gallery/updates/?since=<start of the run>` on the seeded gallery, "
+        "answered 204 (nothing changed).",
+    ]
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0

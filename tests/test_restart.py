@@ -11,8 +11,9 @@ pytestmark = pytest.mark.slow
 
 CREATE = """
 from django.contrib.auth.models import User
-from generations.models import Generation
+from generations.models import Budget, Generation
 from generations.pipeline.tasks import enqueue_submission
+Budget.objects.update_or_create(pk=1, defaults={{"max_running_per_member": 100}})
 owner = User.objects.create_user("crash-tester")
 for i in range({count}):
     enqueue_submission(Generation.start(owner=owner, prompt_text=f"Restart test clip {{i}}"))

@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint format bench install system-packages clean
+.PHONY: run test test-sqlite test-postgres load-test lint format bench install system-packages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (looked on PATH and in ~/.pyenv/versions)."; exit 1; }
@@ -43,8 +43,37 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# `make test`: lint, the whole suite on SQLite, then again on PostgreSQL when a server answers at
+# POSTGRES_TEST_URL (pytest-django creates and drops test_<name> there). The Redis broker tests use
+# REDIS_TEST_URL. Under CI=true a missing PostgreSQL or Redis fails the run; elsewhere it is
+# skipped, and says so. The PostgreSQL run leaves out the browser tests: they drive the UI, which
+# the SQLite run covers, and take minutes.
+POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+# The suite picks its databases and broker itself: a developer's own must not leak in.
+SUITE_ENV := env -u DATABASE_URL -u REDIS_URL TEST_REDIS_URL=$(REDIS_TEST_URL)
+PYTEST := $(SUITE_ENV) $(VENV)/bin/pytest
+
 test: $(STAMP) system-packages lint
-	$(VENV)/bin/pytest
+	$(PYTEST)
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP) system-packages
+	$(PYTEST)
+
+test-postgres: $(STAMP)
+	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
+	  echo "The suite again on PostgreSQL ($(POSTGRES_TEST_URL)), without the browser tests:"; \
+	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -m "not browser"; \
+	elif [ "$$CI" = true ]; then \
+	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \
+	else \
+	  echo "Skipping the PostgreSQL run: nothing answers at $(POSTGRES_TEST_URL) (set POSTGRES_TEST_URL)."; \
+	fi
+
+# Twenty members for a minute against gunicorn, the cluster and SQLite; figures to docs/load-test.md.
+load-test: $(STAMP)
+	STUDIO_REPORT_DIR=docs $(PYTEST) tests/test_load.py -p no:cacheprovider
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the throughput benchmark..."; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "No wrk: the throughput benchmark uses its Python load generator."; $(PY) manage.py run_benchmarks $(BENCH_ARGS)

@@ -202,7 +202,8 @@ APIFRAME_TIMEOUT_SECONDS = float(os.environ.get("APIFRAME_TIMEOUT_SECONDS", "15"
 # django-q2: the ORM broker by default (one command runs everything), Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {
-    "name": "hailuo",
+    # Clusters sharing a broker share this name; two studios on one Redis need different ones.
+    "name": os.environ.get("Q_CLUSTER_NAME", "hailuo"),
     "workers": int(os.environ.get("Q_WORKERS", "4")),
     # The pipeline's tracker runs for just under a minute per task; give it room.
     "timeout": 120,

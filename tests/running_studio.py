@@ -1,21 +1,32 @@
-"""The whole studio as real processes (gunicorn, a django-q2 cluster, the simulator), in a temp
-folder with its own SQLite database: what `make run` starts, for browser and crash tests."""
+"""The whole studio as real processes (gunicorn, django-q2 clusters, the simulator), in a temp
+folder: what `make run` starts, for browser, crash, load and broker tests.
+
+The database is a SQLite file in the folder, or, when the suite runs on PostgreSQL (DATABASE_URL
+is postgresql://...), a fresh PostgreSQL database created beside the suite's and dropped at stop:
+the processes then share it as clusters on several machines would. `redis_url` makes Redis the
+task broker, under a queue name of this studio's own, so parallel runs never take each other's
+tasks.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MEMBER_PASSWORD = "correct horse battery staple"
+FINAL_STATES = ("completed", "failed", "cancelled")
 
 
 def free_port() -> int:
@@ -24,31 +35,79 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def suite_database_url() -> str:
+    return os.environ.get("DATABASE_URL", "")
+
+
+def on_postgres() -> bool:
+    return suite_database_url().startswith(("postgres://", "postgresql://"))
+
+
+class PostgresDatabase:
+    """A throwaway database on the suite's PostgreSQL server."""
+
+    def __init__(self, suite_url: str) -> None:
+        parts = urlsplit(suite_url)
+        base = parts.path.lstrip("/") or "postgres"
+        self.name = f"{base}_studio_{uuid.uuid4().hex[:8]}"
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+        self._admin_url = urlunsplit(parts._replace(path="/postgres"))
+
+    def create(self) -> None:
+        self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self._admin_url, autocommit=True) as connection:
+            connection.execute(sql)
+
+
 class RunningStudio:
-    def __init__(self, folder: Path, *, job_seconds: float = 6.0, extra_env: dict | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        job_seconds: float = 6.0,
+        render: str = "full",
+        redis_url: str | None = None,
+        extra_env: dict | None = None,
+    ):
         self.folder = folder
         self.port = free_port()
         self.simulator_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.job_seconds = job_seconds
+        self.render = render
         self.processes: dict[str, subprocess.Popen] = {}
+        self.postgres = PostgresDatabase(suite_database_url()) if on_postgres() else None
+        self.database_url = (
+            self.postgres.url if self.postgres else f"sqlite:///{folder / 'db.sqlite3'}"
+        )
+        self.queue_name = f"studio-{uuid.uuid4().hex[:8]}"
+        self.redis_url = redis_url
         self.env = {
             **os.environ,
             "STUDIO_VAR_DIR": str(folder),
-            "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+            "DATABASE_URL": self.database_url,
             "MEDIA_ROOT": str(folder / "media"),
             "STATIC_ROOT": str(folder / "static"),
             "SIMULATOR_PORT": str(self.simulator_port),
             "STUDIO_PORT": str(self.port),
-            "Q_WORKERS": "3",
-            "PYTHONUNBUFFERED": "1",
             "SIMULATOR_API_KEY": "afk_sim_running_studio",
+            "Q_WORKERS": "3",
+            "Q_CLUSTER_NAME": self.queue_name,
+            "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "hailuo_site.settings",
+            **({"REDIS_URL": redis_url} if redis_url else {}),
             **(extra_env or {}),
         }
         for name in ("APIFRAME_API_KEY", "APIFRAME_BASE_URL", "REDIS_URL", "PUBLIC_URL", "DEBUG"):
-            if name not in (extra_env or {}):
+            if name not in (extra_env or {}) and not (name == "REDIS_URL" and redis_url):
                 self.env.pop(name, None)
 
     def manage(self, *args: str) -> str:
@@ -60,19 +119,28 @@ class RunningStudio:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
         return result.stdout
 
-    def add_member(self, username: str, *, staff: bool = False) -> None:
-        self.manage(
-            "shell", "-c",
-            "from django.contrib.auth.models import User; "
-            f"User.objects.create_user({username!r}, password={MEMBER_PASSWORD!r}, "
-            f"is_staff={staff}, is_superuser={staff})",
-        )  # fmt: skip
+    def shell(self, code: str) -> str:
+        return self.manage("shell", "-c", code)
 
-    def start(self) -> RunningStudio:
+    def add_member(self, username: str, *, staff: bool = False) -> None:
+        self.add_members([username], staff=staff)
+
+    def add_members(self, usernames: list[str], *, staff: bool = False) -> None:
+        self.shell(
+            "from django.contrib.auth.models import User\n"
+            f"for name in {usernames!r}:\n"
+            f"    User.objects.create_user(name, password={MEMBER_PASSWORD!r}, "
+            f"is_staff={staff}, is_superuser={staff})"
+        )
+
+    def start(self, *, cluster: bool = True) -> RunningStudio:
+        if self.postgres:
+            self.postgres.create()
         self.manage("migrate", "--no-input", "-v", "0")
         self.manage("collectstatic", "--no-input", "-v", "0")
         self.start_simulator()
-        self.start_cluster()
+        if cluster:
+            self.start_cluster()
         self.spawn(
             "web",
             [str(Path(PYTHON).parent / "gunicorn"), "hailuo_site.wsgi",
@@ -86,16 +154,17 @@ class RunningStudio:
         self.spawn(
             "simulator",
             [PYTHON, "manage.py", "simulate_apiframe", "--port", str(self.simulator_port),
-             "--job-seconds", str(self.job_seconds)],
+             "--job-seconds", str(self.job_seconds), "--render", self.render],
         )  # fmt: skip
         self.wait_for(f"{self.simulator_url}/v2/me", ok=(401, 200))
 
-    def start_cluster(self) -> None:
-        self.spawn("cluster", [PYTHON, "manage.py", "qcluster"])
+    def start_cluster(self, name: str = "cluster") -> None:
+        """Start a django-q2 cluster; several names make several clusters on one database."""
+        self.spawn(name, [PYTHON, "manage.py", "qcluster"])
 
-    def kill_cluster(self) -> None:
+    def kill_cluster(self, name: str = "cluster") -> None:
         """SIGKILL the cluster and every worker it forked: a crash, not a shutdown."""
-        process = self.processes.pop("cluster")
+        process = self.processes.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
@@ -120,7 +189,15 @@ class RunningStudio:
         )
 
     def log(self, name: str) -> str:
-        return (self.folder / f"{name}.log").read_text(errors="replace")
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def logs(self) -> str:
+        """Every process's log, each under its name."""
+        return "\n".join(
+            f"==> {path.stem} <==\n{path.read_text(errors='replace')}"
+            for path in sorted(self.folder.glob("*.log"))
+        )
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -133,17 +210,77 @@ class RunningStudio:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
         self.processes.clear()
+        if self.postgres:
+            self.postgres.drop()
+        if self.redis_url:
+            self.redis().delete(self.redis_queue_key)
 
-    def query(self, sql: str, *params) -> list[tuple]:
-        """Read the studio's SQLite database directly (the test process has no Django DB of it)."""
+    # Looking inside
+
+    def query(self, sql: str) -> list[tuple]:
+        """Read the studio's database directly (the test process has no Django DB of it)."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.database_url) as connection:
+                return connection.execute(sql).fetchall()
         import sqlite3
 
         with sqlite3.connect(self.folder / "db.sqlite3", timeout=20) as connection:
-            return connection.execute(sql, params).fetchall()
+            return connection.execute(sql).fetchall()
+
+    def generations(self) -> list[tuple[str, str, str]]:
+        """(id as a dashed UUID, status, failure reason) of every generation."""
+        rows = self.query("select id, status, failure_reason from generations_generation")
+        return [(str(uuid.UUID(str(pk))), status, reason) for pk, status, reason in rows]
+
+    def states(self) -> dict[str, int]:
+        """How many generations are in each state; PROCESSING ones with a result are "storing"."""
+        rows = self.query(
+            "select case when status = 'processing' and result_url <> '' then 'storing' "
+            "else status end, count(*) from generations_generation group by 1"
+        )
+        return dict(rows)
+
+    def wait_until_final(self, count: int, timeout: float = 180.0) -> list[tuple[str, str, str]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.generations()
+            if len(rows) >= count and all(status in FINAL_STATES for _, status, _ in rows):
+                return rows
+            if time.monotonic() > deadline:
+                return rows  # the caller's assertions say what is unfinished
+            time.sleep(0.5)
+
+    def simulator_get(self, path: str) -> dict:
+        headers = {"X-API-Key": self.env["SIMULATOR_API_KEY"]}
+        return httpx.get(f"{self.simulator_url}{path}", headers=headers, timeout=5).json()
 
     def simulator_stats(self) -> dict:
-        headers = {"X-API-Key": self.env["SIMULATOR_API_KEY"]}
-        return httpx.get(
-            f"{self.simulator_url}/_simulator/stats", headers=headers, timeout=5
-        ).json()
+        return self.simulator_get("/_simulator/stats")
+
+    def simulator_overlaps(self) -> dict[str, int]:
+        return self.simulator_get("/_simulator/overlaps")["overlappingRequests"]
+
+    def push_faults(self, route: str, faults: list[dict]) -> None:
+        """Queue simulator faults through its control API (Fault.to_json() dicts)."""
+        response = httpx.post(
+            f"{self.simulator_url}/_simulator/faults",
+            headers={"X-API-Key": self.env["SIMULATOR_API_KEY"]},
+            content=json.dumps({route: faults}),
+            timeout=5,
+        )
+        response.raise_for_status()
+
+    # Redis, when it is the broker
+
+    @property
+    def redis_queue_key(self) -> str:
+        return f"django_q:{self.queue_name}:q"
+
+    def redis(self):
+        import redis
+
+        return redis.Redis.from_url(self.redis_url)

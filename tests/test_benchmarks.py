@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from generations.benchmarks import loadgen, pages, pipeline_report, report, wire
+from generations.benchmarks import loadgen, pages, pipeline_report, report, throughput, wire
 from generations.benchmarks.figures import Figure, format_number
 from generations.benchmarks.pipeline_metrics import (
     GenerationRow,
@@ -247,3 +247,17 @@ def test_a_part_run_alone_keeps_the_others_results():
     assert second["parts"]["pages"]["figures"][0]["value"] == 70.0
     assert second["parts"]["throughput"] == first["parts"]["throughput"]
     assert "**no**" in report.render_markdown(second)
+
+
+def test_throughput_is_the_median_round_against_the_bare_views():
+    def runs(*rates):
+        return [loadgen.Load("wrk", int(r * 6), 6.0, r, 5.0, 0) for r in rates]
+
+    loads = {"updates": runs(500, 900, 600), "bare": runs(800, 1000, 1200),
+             "bare_public": runs(2000, 2400, 2200)}  # fmt: skip
+    cpu = {"updates": [0.002, 0.003, 0.0025], "bare": [0.0015] * 3, "bare_public": [0.0005] * 3}
+    figures = {f.name: f for f in throughput.figures(loads, cpu)}
+    assert figures["live update ÷ bare view"].value == pytest.approx(600 / 1000)
+    assert figures["live update ÷ bare view"].met is True
+    assert figures["live update ÷ bare view exempt from login"].value == pytest.approx(600 / 2200)
+    assert figures["gunicorn CPU per request, live update"].value == pytest.approx(2.5)

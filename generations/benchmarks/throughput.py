@@ -13,9 +13,10 @@ from . import loadgen, wire
 from .bench_urls import BARE_PATH, PUBLIC_BARE_PATH
 from .figures import Figure
 from .gallery import seeded_stack, session_cookie
+from .stats import percentile
 
 CONNECTIONS = 8  # gunicorn's 2 workers x 4 threads
-ROUNDS = 2
+ROUNDS = 3
 WARMUP_SECONDS = 2.0
 
 
@@ -39,28 +40,36 @@ def run(folder: Path, *, generations: int, members: int, seconds: float,
                 raise RuntimeError(f"{name} answered {status}, not 204")
             load(stack.url + path, WARMUP_SECONDS, headers)
         loads: dict[str, list[loadgen.Load]] = {name: [] for name in paths}
+        cpu: dict[str, list[float]] = {name: [] for name in paths}
         for _ in range(ROUNDS):
             for name, path in paths.items():
+                before = stack.cpu_seconds("web")
                 loads[name].append(load(stack.url + path, seconds, headers))
+                used = stack.cpu_seconds("web") - before
+                cpu[name].append(used / max(1, loads[name][-1].requests))
     finally:
         stack.stop()
-    details = {name: [asdict(each) for each in runs] for name, runs in loads.items()}
-    return figures(loads), notes(loads, seconds), details
+    details: dict = {name: [asdict(each) for each in runs] for name, runs in loads.items()}
+    details["gunicorn_cpu_ms_per_request"] = {
+        name: [round(value * 1000, 3) for value in values] for name, values in cpu.items()
+    }
+    return figures(loads, cpu), notes(loads, seconds), details
 
 
 def load(url: str, seconds: float, headers: dict[str, str]) -> loadgen.Load:
     return loadgen.run(url, seconds=seconds, connections=CONNECTIONS, headers=headers)
 
 
-def figures(loads: dict[str, list[loadgen.Load]]) -> list[Figure]:
+def figures(loads: dict[str, list[loadgen.Load]], cpu: dict[str, list[float]]) -> list[Figure]:
     rates = {
-        name: mean([each.requests_per_second for each in runs]) for name, runs in loads.items()
+        name: median([each.requests_per_second for each in runs]) for name, runs in loads.items()
     }
+    cpu_ms = {name: median(values) * 1000 for name, values in cpu.items()}
     errors = sum(each.errors for runs in loads.values() for each in runs)
 
     def p50(name: str) -> str:
-        latency = loads[name][-1].latency_p50_ms
-        return f"p50 {latency:.1f} ms" if latency is not None else ""
+        latency = median([each.latency_p50_ms or 0.0 for each in loads[name]])
+        return f"p50 {latency:.1f} ms"
 
     def ratio(baseline: str) -> float | None:
         return rates["updates"] / rates[baseline] if rates[baseline] else None
@@ -76,6 +85,9 @@ def figures(loads: dict[str, list[loadgen.Load]]) -> list[Figure]:
                note=f"{errors} errors" if errors else ""),
         Figure("throughput", "live update ÷ bare view exempt from login", ratio("bare_public"),
                "×"),
+        Figure("throughput", "gunicorn CPU per request, live update", cpu_ms["updates"], "ms",
+               note=f"bare view {cpu_ms['bare']:.2f} ms, exempt from login "
+                    f"{cpu_ms['bare_public']:.2f} ms"),
     ]  # fmt: skip
 
 
@@ -84,7 +96,11 @@ def notes(loads: dict[str, list[loadgen.Load]], seconds: float) -> list[str]:
     return [
         f"Load: {tool} from loopback, {CONNECTIONS} keep-alive connections (gunicorn's 2 workers × "
         f"4 threads), {ROUNDS} rounds of {seconds:g} s per URL in turns after a "
-        f"{WARMUP_SECONDS:g} s warm-up each; the load generator shares the 2 cores with gunicorn.",
+        f"{WARMUP_SECONDS:g} s warm-up each; the median round counts. The load generator shares "
+        "the 2 cores with gunicorn (and with whatever else the machine runs).",
+        "gunicorn CPU per request: the CPU time of gunicorn's process tree (from /proc) over a "
+        "round, divided by its requests; unlike requests per second it hardly moves with the "
+        "machine's other load.",
         "Every request carries the same session cookie and HX-Request header and goes through "
         "every middleware. The bare views (generations/benchmarks/bench_urls.py, served only under "
         "the benchmarks' settings) answer 204 and nothing else: the first, like every studio "
@@ -95,5 +111,5 @@ def notes(loads: dict[str, list[loadgen.Load]], seconds: float) -> list[str]:
     ]
 
 
-def mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
+def median(values: list[float]) -> float:
+    return percentile(values, 0.5) or 0.0

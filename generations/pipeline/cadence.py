@@ -12,7 +12,9 @@ OVERDUE_MAX_DELAY = 30.0
 # second reading gives the rate, and the rate puts the next check a hair after the real end.
 RATE_PROBE_SHARE = 0.5
 RATE_PROBE_MIN = 1.0
-# With webhooks, polling is only a safety net.
+# With webhooks, polling is only a safety net: a first look this long after the job should be
+# done (in case its webhook never comes), then one a minute.
+WEBHOOK_GRACE_SECONDS = 30.0
 WEBHOOK_SAFETY_NET_INTERVAL = 60.0
 # Transient submit/check failures: full-jitter exponential backoff (as Apiframe's SDK does).
 BACKOFF_BASE = 0.5
@@ -22,7 +24,7 @@ BACKOFF_CAP = 30.0
 def first_check_delay(expected_seconds: float, *, webhooks: bool) -> float:
     """How long after submission to look first: no sooner than a job could plausibly be done."""
     if webhooks:
-        return max(expected_seconds * 1.5, expected_seconds + 30)
+        return max(expected_seconds * 1.5, expected_seconds + WEBHOOK_GRACE_SECONDS)
     if expected_seconds <= MAX_POLL_INTERVAL:
         return expected_seconds
     return min(MAX_POLL_INTERVAL, expected_seconds / 2)

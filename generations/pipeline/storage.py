@@ -19,6 +19,8 @@ from . import cadence
 log = logging.getLogger(__name__)
 
 MAX_DOWNLOAD_ATTEMPTS = 4
+# Seconds without a byte before a download is given up (and tried again).
+DOWNLOAD_TIMEOUT_SECONDS = 60.0
 
 
 class DownloadFailed(Exception):
@@ -39,8 +41,10 @@ def store_clip(generation: Generation) -> None:
             handle_download_failure(generation, failure)
             return
         except video.VideoError as error:
+            log.warning("Clip of %s is not playable: %s", generation.pk, error)
             handle_download_failure(
-                generation, DownloadFailed(f"not a playable video ({error})", permanent=False)
+                generation,
+                DownloadFailed("the file Apiframe sent is not a playable video", permanent=False),
             )
             return
         stem = f"{generation.pk}"
@@ -59,11 +63,15 @@ def download(url: str, destination: Path) -> None:
     limit = settings.MAX_CLIP_BYTES
     written = 0
     try:
-        with fetch_stream(url, timeout=60.0) as response:
+        with fetch_stream(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
             if response.status_code in (403, 404, 410):
-                raise DownloadFailed(f"answered {response.status_code}", permanent=True)
+                raise DownloadFailed(
+                    f"Apiframe's link no longer works (HTTP {response.status_code})", permanent=True
+                )
             if response.status_code != 200:
-                raise DownloadFailed(f"answered {response.status_code}", permanent=False)
+                raise DownloadFailed(
+                    f"Apiframe's file server answered HTTP {response.status_code}", permanent=False
+                )
             declared = int(response.headers.get("content-length") or 0)
             if declared > limit:
                 raise DownloadFailed("the clip is larger than the studio accepts", permanent=True)
@@ -79,17 +87,24 @@ def download(url: str, destination: Path) -> None:
                 raise DownloadFailed("the download was cut short", permanent=False)
     except UnsafeURL as error:
         raise DownloadFailed(str(error), permanent=True) from error
+    except httpx.TimeoutException as error:
+        raise DownloadFailed("the download stalled", permanent=False) from error
+    except httpx.ConnectError as error:
+        raise DownloadFailed(
+            "Apiframe's file server could not be reached", permanent=False
+        ) from error
     except httpx.HTTPError as error:
-        raise DownloadFailed(f"{type(error).__name__}", permanent=False) from error
+        # Mostly a connection closed before the whole clip came.
+        raise DownloadFailed("the download was cut short", permanent=False) from error
 
 
 def handle_download_failure(generation: Generation, failure: DownloadFailed) -> None:
     attempts = generation.attempts + 1
     if failure.permanent or attempts >= MAX_DOWNLOAD_ATTEMPTS:
         log.warning("Clip of %s could not be stored: %s", generation.pk, failure)
+        tries = "" if failure.permanent else f" after {attempts} tries"
         generation.fail(
-            "The clip was made, but the studio could not save its copy before Apiframe's link "
-            f"stopped working ({failure})."
+            f"The clip was made, but the studio could not save its copy{tries}: {failure}."
         )
         return
     delay = cadence.retry_delay(attempts)

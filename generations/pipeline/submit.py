@@ -1,7 +1,6 @@
 """Submitting a WAITING generation to Apiframe (the first frame uploaded first, when it is local)."""
 
 import logging
-import mimetypes
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,7 +10,7 @@ from django.utils import timezone
 from ..apiframe import GenerationRequest, get_client
 from ..apiframe import errors as api
 from ..models import Generation
-from . import cadence
+from . import cadence, uploads
 from .expectations import expected_job_seconds
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ def webhook_url() -> str | None:
 def build_request(generation: Generation) -> GenerationRequest:
     image_url = generation.first_frame_url or None
     if generation.first_frame:
-        image_url = upload_first_frame(generation)
+        image_url = uploads.first_frame_url(generation)
     return GenerationRequest(
         prompt=generation.prompt.text,
         resolution=generation.resolution,
@@ -36,17 +35,6 @@ def build_request(generation: Generation) -> GenerationRequest:
         image_url=image_url,
         webhook_url=webhook_url(),
     )
-
-
-def upload_first_frame(generation: Generation) -> str:
-    name = generation.first_frame.name
-    with generation.first_frame.open("rb") as image:
-        content = image.read()
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    upload = get_client().upload(
-        content, filename=name.rsplit("/", 1)[-1], content_type=content_type
-    )
-    return upload.url
 
 
 def submit(generation: Generation) -> None:
@@ -62,6 +50,7 @@ def submit(generation: Generation) -> None:
         job.job_id, first_check_at=timezone.now() + timedelta(seconds=delay)
     ):
         log.info("Generation %s submitted as job %s", generation.pk, job.job_id)
+    uploads.forget(generation)
 
 
 def handle_submit_error(generation: Generation, error: api.ApiframeError) -> None:
@@ -76,6 +65,7 @@ def handle_submit_error(generation: Generation, error: api.ApiframeError) -> Non
         return
     log.warning("Submit of %s refused: %s", generation.pk, error)
     generation.fail(refusal_reason(error))
+    uploads.forget(generation)
 
 
 def refusal_reason(error: api.ApiframeError) -> str:

@@ -1,19 +1,24 @@
-"""The tracker: one loop that advances every due generation, so no worker waits on a single job."""
+"""The tracker: one loop that advances every due generation, so no worker waits on a single job.
+
+The loop holds the "tracker" lease (so one runs at a time, across clusters) and claims only as
+many generations as it has free threads, renewing the lease and its claims every heartbeat: a
+claim never waits in a queue while it ticks away, and after a crash both expire within seconds.
+"""
 
 import logging
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from ..apiframe import errors as api
 from ..apiframe import get_client
 from ..models import Generation, Lease, Status
-from . import cadence
+from . import cadence, claims, uploads
 from .expectations import expected_job_seconds
 from .storage import store_clip
 from .submit import submit, webhook_url
@@ -21,69 +26,154 @@ from .submit import submit, webhook_url
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "tracker"
-LEASE_SECONDS = 20.0
-# Long enough for one submit, check or download; a crashed worker's claims expire after it.
-# Outliving a claim is harmless: submits are idempotent and storing is a conditional UPDATE.
-CLAIM_SECONDS = 30.0
-BATCH_SIZE = 64
+# Renewed every heartbeat; a crashed tracker's lease frees up this long after its last renewal.
+LEASE_SECONDS = 15.0
+THREADS = 8
 IDLE_SLEEP = 0.25
-HOUSEKEEPING_EVERY = 5.0
 MAX_JOB_NOT_FOUND = 3
 
 
-def run_tracker(*, seconds: float, threads: int = 8) -> bool:
-    """Advance due generations for up to `seconds` (less when idle); False if another runs."""
+def run_tracker(
+    *,
+    seconds: float,
+    threads: int = THREADS,
+    take_over: bool = False,
+    lease_name: str = LEASE_NAME,
+) -> bool:
+    """Advance due generations for up to `seconds` (less when idle); False if another runs.
+
+    With `take_over`, a lease whose holder stopped renewing it (a crashed cluster) is waited out
+    and taken, instead of giving up at once.
+    """
     holder = uuid.uuid4().hex
-    if not Lease.acquire(LEASE_NAME, holder, seconds=LEASE_SECONDS):
+    acquired = Lease.acquire(lease_name, holder, seconds=LEASE_SECONDS) or (
+        take_over and wait_out_dead_lease(lease_name, holder)
+    )
+    if not acquired:
         return False
-    stop_at = time.monotonic() + seconds
-    housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
-    running: set[Future] = set()
     try:
-        with ThreadPoolExecutor(threads, thread_name_prefix="tracker") as pool:
-            fail_overdue()
-            while time.monotonic() < stop_at:
-                if time.monotonic() >= housekeeping_at:
-                    housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
-                    if not Lease.acquire(LEASE_NAME, holder, seconds=LEASE_SECONDS):
-                        log.warning("Tracker lease lost; stopping this loop")
-                        break
-                    fail_overdue()
-                # Claim only what a free thread starts at once: in a burst the rest wait unclaimed,
-                # so no claim runs out while queued here (which would store a clip twice).
-                free = min(BATCH_SIZE, threads - len(running))
-                claimed = (
-                    Generation.objects.due().claim(limit=free, lease_seconds=CLAIM_SECONDS)
-                    if free
-                    else []
-                )
-                running |= {pool.submit(advance_in_thread, generation) for generation in claimed}
-                if not running and not Generation.objects.active().exists():
-                    break  # Idle: the next submission starts a tracker again.
-                if not free or len(claimed) < free:
-                    pause(running)
-                running = {future for future in running if not future.done()}
+        TrackerLoop(holder, lease_name, threads).run(seconds)
     finally:
-        Lease.release(LEASE_NAME, holder)
+        Lease.release(lease_name, holder)
     return True
 
 
-def pause(running: set[Future]) -> None:
-    """Until the next look for due generations, or sooner if a thread becomes free."""
-    if running:
-        wait(running, timeout=IDLE_SLEEP, return_when=FIRST_COMPLETED)
-    else:
-        time.sleep(IDLE_SLEEP)
+def wait_out_dead_lease(name: str, holder: str) -> bool:
+    """Take the lease once it expires unrenewed; False as soon as its holder shows it is alive
+    (renews it, at most a heartbeat from now) or another waiter takes it."""
+    seen = lease_until(name)
+    if seen is None:
+        return Lease.acquire(name, holder, seconds=LEASE_SECONDS)
+    give_up_at = time.monotonic() + max(0.0, (seen - timezone.now()).total_seconds()) + 1.0
+    while time.monotonic() < give_up_at:
+        time.sleep(0.5)
+        if Lease.acquire(name, holder, seconds=LEASE_SECONDS):
+            log.info("Took the %s lease once its holder let it go", name)
+            return True
+        if lease_until(name) != seen:
+            return False  # renewed (or taken by another waiter): someone is tracking
+    return False
+
+
+def lease_until(name: str = LEASE_NAME) -> datetime | None:
+    return Lease.objects.filter(name=name).values_list("until", flat=True).first()
+
+
+def lease_is_fresh(until: datetime) -> bool:
+    """Renewed within the last two heartbeats: its holder is alive (a dead one's goes stale)."""
+    stale_after = LEASE_SECONDS - 2 * claims.HEARTBEAT_SECONDS
+    return until - timezone.now() > timedelta(seconds=stale_after)
+
+
+class TrackerLoop:
+    """Claims due generations into a thread pool, never more than it has free threads."""
+
+    def __init__(self, holder: str, lease_name: str, threads: int) -> None:
+        self.holder = holder
+        self.lease_name = lease_name
+        self.threads = threads
+        self.in_flight: dict[Future, Generation] = {}
+        self.lease_lost = False
+
+    def run(self, seconds: float) -> None:
+        stop_at = time.monotonic() + seconds
+        beat_at = time.monotonic() + claims.HEARTBEAT_SECONDS
+        fail_overdue()
+        with ThreadPoolExecutor(self.threads, thread_name_prefix=self.lease_name) as pool:
+            while True:
+                if time.monotonic() >= beat_at:
+                    beat_at = time.monotonic() + claims.HEARTBEAT_SECONDS
+                    self.heartbeat()
+                accepting = not self.lease_lost and time.monotonic() < stop_at
+                try:
+                    if accepting and self.claim_into(pool) == 0 and self.idle():
+                        break  # Nothing left: the next submission starts a tracker again.
+                except DatabaseError:
+                    log.exception("The tracker could not read its work; trying again")
+                    connection.close()
+                    time.sleep(1.0)
+                if not accepting and not self.in_flight:
+                    break  # Handing over (or lease lost) with everything claimed finished.
+                self.wait_a_little()
+
+    def claim_into(self, pool: ThreadPoolExecutor) -> int:
+        free = self.threads - len(self.in_flight)
+        if free <= 0:
+            return 0
+        claimed = Generation.objects.due().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
+        for generation in claimed:
+            self.in_flight[pool.submit(advance_in_thread, generation)] = generation
+        return len(claimed)
+
+    def idle(self) -> bool:
+        return not self.in_flight and not Generation.objects.active().exists()
+
+    def wait_a_little(self) -> None:
+        if not self.in_flight:
+            time.sleep(IDLE_SLEEP)
+            return
+        done, _ = wait(list(self.in_flight), timeout=IDLE_SLEEP, return_when=FIRST_COMPLETED)
+        for future in done:
+            del self.in_flight[future]
+
+    def heartbeat(self) -> None:
+        """Renew the lease and the claims of work in progress; housekeeping while at it."""
+        try:
+            claims.renew(self.in_flight.values())
+            if not self.lease_lost and not Lease.acquire(
+                self.lease_name, self.holder, seconds=LEASE_SECONDS
+            ):
+                # Finish what is claimed (its claims stay ours), take nothing new.
+                log.warning("Tracker lease lost; finishing claimed work, then stopping")
+                self.lease_lost = True
+            if not self.lease_lost:
+                fail_overdue()
+        except DatabaseError:
+            log.exception("Tracker heartbeat failed; trying again at the next one")
+            connection.close()
 
 
 def advance_in_thread(generation: Generation) -> None:
     try:
         advance(generation)
     except Exception:
-        # Never lose a generation to a bug: it is checked again once its claim expires.
+        # Never lose a generation to a bug: release it to be tried again a little later.
         log.exception("Advancing generation %s failed", generation.pk)
+        release_after_error(generation)
     finally:
         connection.close()
+
+
+def release_after_error(generation: Generation) -> None:
+    attempts = generation.attempts + 1
+    try:
+        generation.schedule(
+            timezone.now() + timedelta(seconds=cadence.retry_delay(attempts)),
+            error="Something went wrong on the studio's side; trying again.",
+            attempts=attempts,
+        )
+    except DatabaseError:
+        log.exception("Could not release %s; its claim expires by itself", generation.pk)
 
 
 def advance(generation: Generation) -> None:
@@ -158,14 +248,30 @@ def schedule_next_check(generation: Generation, previous_progress: int, previous
 
 def fail_overdue() -> int:
     """Generations past the deadline fail with a reason a person understands."""
-    minutes = settings.GENERATION_DEADLINE_SECONDS // 60
-    minutes = f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+    within = duration_words(settings.GENERATION_DEADLINE_SECONDS)
     failed = 0
-    for generation in Generation.objects.overdue()[:BATCH_SIZE]:
-        if generation.status == Status.WAITING:
+    for generation in Generation.objects.overdue()[:64]:
+        waiting = generation.status == Status.WAITING
+        if waiting:
             detail = generation.last_error or "Apiframe did not accept it"
-            reason = f"It could not be submitted within {minutes}: {detail}"
+            reason = f"It could not be submitted within {within}: {detail}"
+        elif generation.result_url:
+            reason = f"The clip was made, but the studio could not save its copy within {within}."
         else:
-            reason = f"Apiframe did not finish this clip within {minutes}."
-        failed += generation.fail(reason)
+            reason = f"Apiframe did not finish this clip within {within}."
+        if generation.fail(reason):
+            failed += 1
+            if waiting:
+                uploads.forget(generation)
     return failed
+
+
+def duration_words(seconds: float) -> str:
+    """60 → "1 minute", 900 → "15 minutes", 45 → "45 seconds", 90 → "90 seconds"."""
+    seconds = int(seconds)
+    if seconds % 60 == 0 and seconds > 0:
+        minutes = seconds // 60
+        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    if seconds < 600:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    return f"{round(seconds / 60)} minutes"

@@ -57,6 +57,7 @@ _ROUTES: list[Route] = [
     ("GET HEAD", re.compile(r"/uploads/(?P<name>[^/]+)"), "upload_file", False, "_upload_file"),
     ("POST", re.compile(r"/_simulator/faults"), None, True, "_control_faults"),
     ("GET", re.compile(r"/_simulator/stats"), None, True, "_control_stats"),
+    ("GET", re.compile(r"/_simulator/overlaps"), None, True, "_control_overlaps"),
     ("POST", re.compile(r"/_simulator/reset"), None, True, "_control_reset"),
 ]
 
@@ -103,6 +104,10 @@ class Handler(BaseHTTPRequestHandler):
             self._serve()
         except _Reply as reply:
             self._send_json(reply.status, reply.body, reply.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a timeout, a killed worker) before the answer went out.
+            log.debug("Client of %s %s hung up", self.command, self.path)
+            self.close_connection = True
         except Exception:
             log.exception("Simulator failed on %s %s", self.command, self.path)
             if not self.answered:
@@ -122,11 +127,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.sim.count_request(route)
             if needs_key and self.headers.get("X-API-Key") != self.sim.api_key:
                 raise _Reply(401, {"error": "Invalid or missing API key"})
-            if route is not None and self._play_fault(route):
-                return
-            getattr(self, handler)(**match.groupdict())
+            # Slow faults included: a request is in flight from its arrival to its answer.
+            with self.sim.in_flight(route, self._subject(route, match)):
+                if route is not None and self._play_fault(route):
+                    return
+                getattr(self, handler)(**match.groupdict())
             return
         raise _Reply(404, {"error": "Not found"})
+
+    def _subject(self, route: str | None, match: re.Match[str]) -> str | None:
+        """What a request is about, for the overlap stat: a job, or a submit's Idempotency-Key."""
+        if route == "job":
+            return match["job_id"].lower()
+        if route == "submit":
+            return self.headers.get("Idempotency-Key")
+        return None
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -378,6 +393,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _control_stats(self) -> None:
         self._send_json(200, self.sim.stats())
+
+    def _control_overlaps(self) -> None:
+        self._send_json(200, {"overlappingRequests": self.sim.overlapping_requests()})
 
     def _control_reset(self) -> None:
         self.sim.reset()

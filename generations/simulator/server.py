@@ -7,11 +7,13 @@ library's ThreadingHTTPServer: one daemon thread per connection, HTTP/1.1 keep-a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import random
 import threading
 import time
+from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,10 @@ class SimulatorServer:
         )
         self._requests: dict[str, int] = {}
         self._requests_lock = threading.Lock()
+        # Requests about the same job (or submit key) answered at the same time: each worker
+        # that claims a generation should be the only one asking about it.
+        self._in_flight: dict[str, int] = {}
+        self._overlapping: dict[str, int] = {}
         self._stopping = threading.Event()
         self._http: SimulatorHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -175,6 +181,11 @@ class SimulatorServer:
         with self._requests_lock:
             return self._requests.get(route, 0)
 
+    def overlapping_requests(self) -> dict[str, int]:
+        """`route:subject` → how many requests about it began while another was in flight."""
+        with self._requests_lock:
+            return dict(self._overlapping)
+
     def stats(self) -> dict[str, Any]:
         with self._requests_lock:
             requests = dict(self._requests)
@@ -193,6 +204,7 @@ class SimulatorServer:
         self.faults.reset()
         with self._requests_lock:
             self._requests.clear()
+            self._overlapping.clear()
 
     # Presentation
 
@@ -220,6 +232,24 @@ class SimulatorServer:
         return shapes.get(self.result_shape, [url])
 
     # Internals
+
+    @contextlib.contextmanager
+    def in_flight(self, route: str | None, subject: str | None) -> Iterator[None]:
+        if route is None or subject is None:
+            yield
+            return
+        key = f"{route}:{subject}"
+        with self._requests_lock:
+            if self._in_flight.get(key):
+                self._overlapping[key] = self._overlapping.get(key, 0) + 1
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self._requests_lock:
+                self._in_flight[key] -= 1
+                if not self._in_flight[key]:
+                    del self._in_flight[key]
 
     def count_request(self, route: str) -> None:
         with self._requests_lock:

@@ -61,8 +61,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seconds",
             type=float,
-            default=10.0,
-            help="throughput: seconds of load per measurement",
+            default=6.0,
+            help="throughput: seconds of load per round and URL (3 rounds of 3 URLs)",
         )
         parser.add_argument(
             "--out",

@@ -6,6 +6,7 @@ It uses the ffmpeg binary that imageio-ffmpeg ships, so neither a system ffmpeg 
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import os
 import re
@@ -41,15 +42,40 @@ class VideoInfo:
 def poster_frame(video: Path, destination: Path, *, at_seconds: float = 1.0) -> Path:
     """One frame of the clip as a JPEG: what the gallery shows before anyone presses play."""
     video, destination = Path(video), Path(destination)
+    # One ffmpeg call seeking to the moment and decoding a single frame on one thread: the
+    # tracker makes many posters side by side, so threads would only contend for the cores.
+    frame = _decode_ppm(video, at_seconds) or _last_frame_before(video, at_seconds)
+    with atomic_path(destination) as tmp:
+        frame.save(tmp, "JPEG", quality=88, optimize=True, progressive=True)
+    return destination
+
+
+def _decode_ppm(video: Path, at_seconds: float) -> Image.Image | None:
+    """The frame at `at_seconds`, or None when the clip ends before it."""
+    if not video.is_file():
+        raise VideoError(f"{video} does not exist")
+    at = math.floor(max(0.0, at_seconds) * 1000) / 1000
+    args = ["-nostdin", "-v", "error", "-threads", "1", "-ss", f"{at:.3f}", "-i", str(video)]
+    proc = run_ffmpeg(
+        [*args, "-map", "0:v:0", "-frames:v", "1", "-f", "image2pipe", "-c:v", "ppm", "-"],
+        what=f"decode {video.name}",
+    )
+    if proc.returncode != 0:
+        raise VideoError(f"no frame decoded from {video.name}: {log_tail(proc.stderr)}")
+    if not proc.stdout:
+        return None
+    with Image.open(io.BytesIO(proc.stdout)) as image:
+        return image.convert("RGB")
+
+
+def _last_frame_before(video: Path, at_seconds: float) -> Image.Image:
+    """For a moment past the end: the clip's last frame (the probe says where that is)."""
     info = probe(video)
     frames = info.frames or max(1, round(info.duration * info.fps))
     last = (frames - 1) / info.fps
     # Floor to whole milliseconds: -ss rounding up past the last frame would yield nothing.
     at = math.floor(min(max(0.0, at_seconds), last) * 1000) / 1000
-    frame = _decode_one(video, info, ["-ss", f"{at:.3f}"], [])
-    with atomic_path(destination) as tmp:
-        frame.save(tmp, "JPEG", quality=88, optimize=True, progressive=True)
-    return destination
+    return _decode_one(video, info, ["-ss", f"{at:.3f}"], [])
 
 
 def probe(video: Path) -> VideoInfo:

@@ -254,6 +254,18 @@ class RunningStudio:
                 return rows  # the caller's assertions say what is unfinished
             time.sleep(0.5)
 
+    def wait_for_posters(self, timeout: float = 60.0) -> int:
+        """Completed clips still without a poster: 0 once all have one, else when time runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ((missing,),) = self.query(
+                "select count(*) from generations_generation "
+                "where status = 'completed' and poster = ''"
+            )
+            if missing == 0 or time.monotonic() > deadline:
+                return missing
+            time.sleep(0.5)
+
     def simulator_get(self, path: str) -> dict:
         headers = {"X-API-Key": self.env["SIMULATOR_API_KEY"]}
         return httpx.get(f"{self.simulator_url}{path}", headers=headers, timeout=5).json()

@@ -83,6 +83,8 @@ def test_two_teammates_make_watch_remix_and_delete_a_clip(browser, studio, tmp_p
 
     expect(card.locator("video")).to_be_attached(timeout=60_000)
     expect(card.locator(".badge")).to_have_text("Ready")
+    # The poster is made just after the clip is shown, and swaps in without a reload.
+    expect(card.locator("[data-play] img")).to_be_visible(timeout=15_000)
     card.get_by_role("button", name="Play the clip").click()
     video = card.locator("video")
     alice.wait_for_function(
@@ -92,7 +94,7 @@ def test_two_teammates_make_watch_remix_and_delete_a_clip(browser, studio, tmp_p
     assert size == [1366, 768, 6]  # the image's 16:9 shape, 768 px high, six seconds
     frame = alice.locator("#gallery").screenshot()
     (studio.folder / "gallery-with-clip.png").write_bytes(frame)
-    expect(card_for(bob, PROMPT).locator("video")).to_be_attached(timeout=30_000)
+    expect(card_for(bob, PROMPT).locator("[data-play] img")).to_be_visible(timeout=30_000)
 
     # Remix fills the form with the same words and settings.
     alice.get_by_label("Prompt", exact=True).fill("")

@@ -176,7 +176,7 @@ def settle(generation: Generation) -> Generation:
     """What the cluster does: the queued submit task, then the tracker until nothing is left."""
     tasks.submit_generation(str(generation.pk))
     assert track.run_tracker(seconds=60)
-    assert not Generation.objects.active().exists(), "the tracker stopped with work left"
+    assert not Generation.objects.in_pipeline().exists(), "the tracker stopped with work left"
     generation.refresh_from_db()
     return generation
 

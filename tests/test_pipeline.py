@@ -38,7 +38,7 @@ def run_until_settled(seconds: float = 30) -> None:
     for generation in Generation.objects.filter(status=Status.WAITING):
         tasks.submit_generation(str(generation.pk))
     assert track.run_tracker(seconds=seconds)
-    assert not Generation.objects.active().exists(), "the tracker stopped with work left"
+    assert not Generation.objects.in_pipeline().exists(), "the tracker stopped with work left"
 
 
 def test_with_webhooks_apiframe_reports_and_polling_is_only_a_safety_net(

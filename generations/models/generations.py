@@ -19,6 +19,8 @@ from .prompts import Prompt
 
 # If the queued submit task is lost (a cluster killed at the wrong moment), the tracker submits.
 SUBMIT_FALLBACK_SECONDS = 10
+# A stored clip's poster is made this long after, so the next finished clips are stored first.
+POSTER_DELAY_SECONDS = 1.0
 
 
 class Status(models.TextChoices):
@@ -32,6 +34,8 @@ class Status(models.TextChoices):
 
 ACTIVE_STATUSES = (Status.WAITING, Status.SUBMITTED, Status.PROCESSING)
 UPSTREAM_STATUSES = (Status.SUBMITTED, Status.PROCESSING)
+# A finished clip shows as soon as it is stored; its poster is made afterwards, by the tracker.
+AWAITING_POSTER = Q(status=Status.COMPLETED, poster="", next_check_at__isnull=False)
 
 
 class Resolution(models.TextChoices):
@@ -57,12 +61,16 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def active(self) -> GenerationQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def in_pipeline(self) -> GenerationQuerySet:
+        """What the tracker still has to do: active generations, and posters to make."""
+        return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER)
+
     def for_cards(self) -> GenerationQuerySet:
         return self.select_related("owner", "prompt")
 
     def unclaimed(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
-        return self.active().filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        return self.in_pipeline().filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
 
     def due(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -191,6 +199,13 @@ class Generation(models.Model):
     def is_storing(self) -> bool:
         """Finished at Apiframe; the studio is downloading its copy."""
         return self.status == Status.PROCESSING and bool(self.result_url)
+
+    @property
+    def awaits_poster(self) -> bool:
+        """Stored and shown; the tracker has yet to make its poster."""
+        return (
+            self.status == Status.COMPLETED and not self.poster and self.next_check_at is not None
+        )
 
     @property
     def has_first_frame(self) -> bool:
@@ -339,15 +354,43 @@ class Generation(models.Model):
             attempts=0,
         )
 
-    def mark_stored(self, *, video: str, poster: str) -> bool:
+    def mark_stored(self, *, video: str, poster: str = "") -> bool:
+        """The clip is the studio's: show it. Without a poster, the tracker makes one next."""
+        now = timezone.now()
         return self._transition(
             (Status.PROCESSING,),
             ~Q(result_url=""),
             status=Status.COMPLETED,
             video=video,
             poster=poster,
-            stored_at=timezone.now(),
+            stored_at=now,
+            next_check_at=None if poster else now + timedelta(seconds=POSTER_DELAY_SECONDS),
+            attempts=0,
+            lease_until=None,
+            lease_token="",
+        )
+
+    def mark_poster(self, poster: str) -> bool:
+        """The poster is made; False if the clip was deleted meanwhile (the file has no owner)."""
+        return self._transition(
+            (Status.COMPLETED,),
+            Q(poster="", deleted_at__isnull=True),
+            poster=poster,
             next_check_at=None,
+            attempts=0,
+            last_error="",
+            lease_until=None,
+            lease_token="",
+        )
+
+    def forgo_poster(self, reason: str) -> bool:
+        """Stop trying: the clip stays playable, its card shows the video's own first frame."""
+        return self._transition(
+            (Status.COMPLETED,),
+            Q(poster=""),
+            updated_at=F("updated_at"),
+            next_check_at=None,
+            last_error=reason,
             lease_until=None,
             lease_token="",
         )
@@ -374,7 +417,12 @@ class Generation(models.Model):
         if attempts is not None:
             changes["attempts"] = attempts
         # Not a visible change: leave updated_at alone so the gallery is not told to redraw.
-        return self._transition(ACTIVE_STATUSES, updated_at=F("updated_at"), **changes)
+        return self._transition(
+            (*ACTIVE_STATUSES, Status.COMPLETED),
+            Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER,
+            updated_at=F("updated_at"),
+            **changes,
+        )
 
     def soft_delete(self) -> None:
         """Hide from the gallery and drop the files; the row stays for the team's usage figures."""
@@ -382,7 +430,12 @@ class Generation(models.Model):
         files = [f for f in (self.video, self.poster, self.first_frame) if f]
         now = timezone.now()
         Generation.objects.filter(pk=self.pk).update(
-            deleted_at=now, updated_at=now, video="", poster="", first_frame=""
+            deleted_at=now,
+            updated_at=now,
+            video="",
+            poster="",
+            first_frame="",
+            next_check_at=None,
         )
         self.deleted_at = now
         for file in files:

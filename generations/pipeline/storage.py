@@ -30,13 +30,13 @@ class DownloadFailed(Exception):
 
 
 def store_clip(generation: Generation) -> None:
-    """Download the clip, extract its poster, then mark the generation completed."""
+    """Download the clip, check it is a video, and show it; its poster is made next."""
     with tempfile.TemporaryDirectory(prefix="clip-") as workdir:
         clip_path = Path(workdir) / "clip.mp4"
-        poster_path = Path(workdir) / "poster.jpg"
         try:
             download(generation.result_url, clip_path)
-            video.poster_frame(clip_path, poster_path)
+            # Reads the container, decodes nothing: an error page or a broken file fails here.
+            video.probe(clip_path)
         except DownloadFailed as failure:
             handle_download_failure(generation, failure)
             return
@@ -47,16 +47,13 @@ def store_clip(generation: Generation) -> None:
                 DownloadFailed("the file Apiframe sent is not a playable video", permanent=False),
             )
             return
-        stem = f"{generation.pk}"
-        with clip_path.open("rb") as clip, poster_path.open("rb") as poster:
-            video_name = default_storage.save(f"clips/{stem}.mp4", File(clip))
-            poster_name = default_storage.save(f"posters/{stem}.jpg", File(poster))
-    if generation.mark_stored(video=video_name, poster=poster_name):
+        with clip_path.open("rb") as clip:
+            video_name = default_storage.save(f"clips/{generation.pk}.mp4", File(clip))
+    if generation.mark_stored(video=video_name):
         log.info("Generation %s stored as %s", generation.pk, video_name)
     else:
-        # Deleted or failed meanwhile: the files have no owner.
+        # Deleted or failed meanwhile: the file has no owner.
         default_storage.delete(video_name)
-        default_storage.delete(poster_name)
 
 
 def download(url: str, destination: Path) -> None:

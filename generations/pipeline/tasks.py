@@ -51,7 +51,7 @@ def track_generations(queued_as: str = "") -> str:
         return "another tracker is running"
     # Checked after the loop released its lease, so a submission racing this exit either is
     # seen here or sees the lease free and starts a tracker itself.
-    if Generation.objects.active().exists():
+    if Generation.objects.in_pipeline().exists():
         queue_tracker()
     return "tracked"
 

@@ -20,6 +20,7 @@ from ..apiframe import get_client
 from ..models import Generation, Lease, Status
 from . import cadence, claims, uploads
 from .expectations import expected_job_seconds
+from .posters import make_poster
 from .storage import store_clip
 from .submit import submit, webhook_url
 
@@ -126,7 +127,7 @@ class TrackerLoop:
         return len(claimed)
 
     def idle(self) -> bool:
-        return not self.in_flight and not Generation.objects.active().exists()
+        return not self.in_flight and not Generation.objects.in_pipeline().exists()
 
     def wait_a_little(self) -> None:
         if not self.in_flight:
@@ -181,6 +182,8 @@ def advance(generation: Generation) -> None:
     close_old_connections()
     if generation.status == Status.WAITING:
         submit(generation)
+    elif generation.awaits_poster:
+        make_poster(generation)
     elif generation.is_storing:
         store_clip(generation)
     else:

@@ -36,7 +36,7 @@ def gallery_context(request: HttpRequest, filters: GalleryFilterForm, cursor=Non
 
 
 def poll_settings() -> dict:
-    running = Generation.objects.visible().active().exists()
+    running = Generation.objects.visible().in_pipeline().exists()
     return {"running": running, "seconds": POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE}
 
 
@@ -167,6 +167,9 @@ def gallery_updates(request: HttpRequest) -> HttpResponse:
         context["standing"] = Budget.current().standing(request.user)  # the form's running count
     response = render(request, f"{TEMPLATE}#updates", context)
     response["X-Gallery-Since"] = (asked_at - UPDATES_OVERLAP).isoformat()
-    running = any(g.is_active and not g.deleted_at for g in changed) or poll_settings()["running"]
+    running = (
+        any((g.is_active or g.awaits_poster) and not g.deleted_at for g in changed)
+        or poll_settings()["running"]
+    )
     response["X-Gallery-Poll"] = str(POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE)
     return response

@@ -147,8 +147,9 @@ function upsertCards(html) {
     } else if ("deleted" in card.dataset) {
       existing?.remove();
     } else if (existing) {
-      // Keep a playing video playing: only replace a card whose state changed.
-      if (existing.dataset.status === card.dataset.status && existing.querySelector("video")) continue;
+      // Keep a started video playing; otherwise a finished clip or its late poster swaps in.
+      const video = existing.querySelector("video");
+      if (video && (!video.paused || video.currentTime > 0)) continue;
       existing.replaceWith(card);
       htmx.process(card);
     } else if (matchesStatusFilter(card)) {

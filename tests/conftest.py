@@ -63,6 +63,20 @@ def simulator(simulator_factory: Callable[..., SimulatorServer]) -> SimulatorSer
     return simulator_factory()
 
 
+@pytest.fixture
+def studio_simulator(simulator: SimulatorServer, settings) -> Iterator[SimulatorServer]:
+    """The studio pointed at a fresh simulator, polling only, expecting 1-second jobs."""
+    from generations.pipeline import expectations
+
+    settings.APIFRAME_BASE_URL = simulator.url
+    settings.APIFRAME_API_KEY = SIMULATOR_KEY
+    settings.EXPECTED_JOB_SECONDS = 1.0
+    settings.PUBLIC_URL = ""
+    expectations.forget()
+    yield simulator
+    expectations.forget()
+
+
 @dataclass(frozen=True)
 class StubRequest:
     method: str

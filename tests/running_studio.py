@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -23,16 +19,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from generations.processes import (
+    PYTHON,
+    ProcessGroup,
+    free_port,
+    gunicorn_command,
+    simulator_command,
+)
+
 MEMBER_PASSWORD = "correct horse battery staple"
 FINAL_STATES = ("completed", "failed", "cancelled")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def suite_database_url() -> str:
@@ -66,7 +62,9 @@ class PostgresDatabase:
             connection.execute(sql)
 
 
-class RunningStudio:
+class RunningStudio(ProcessGroup):
+    """gunicorn, a cluster and the simulator on free ports, with members and a database to read."""
+
     def __init__(
         self,
         folder: Path,
@@ -76,21 +74,19 @@ class RunningStudio:
         redis_url: str | None = None,
         extra_env: dict | None = None,
     ):
-        self.folder = folder
         self.port = free_port()
         self.simulator_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.simulator_url = f"http://127.0.0.1:{self.simulator_port}"
         self.job_seconds = job_seconds
         self.render = render
-        self.processes: dict[str, subprocess.Popen] = {}
         self.postgres = PostgresDatabase(suite_database_url()) if on_postgres() else None
         self.database_url = (
             self.postgres.url if self.postgres else f"sqlite:///{folder / 'db.sqlite3'}"
         )
         self.queue_name = f"studio-{uuid.uuid4().hex[:8]}"
         self.redis_url = redis_url
-        self.env = {
+        env = {
             **os.environ,
             "STUDIO_VAR_DIR": str(folder),
             "DATABASE_URL": self.database_url,
@@ -108,16 +104,11 @@ class RunningStudio:
         }
         for name in ("APIFRAME_API_KEY", "APIFRAME_BASE_URL", "REDIS_URL", "PUBLIC_URL", "DEBUG"):
             if name not in (extra_env or {}) and not (name == "REDIS_URL" and redis_url):
-                self.env.pop(name, None)
+                env.pop(name, None)
+        super().__init__(folder, env)
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True,
-            timeout=180,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-        return result.stdout
+        return self.run("manage.py", *args, timeout=180)
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "-c", code)
@@ -141,21 +132,15 @@ class RunningStudio:
         self.start_simulator()
         if cluster:
             self.start_cluster()
-        self.spawn(
-            "web",
-            [str(Path(PYTHON).parent / "gunicorn"), "hailuo_site.wsgi",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-             "--log-level", "warning"],
-        )  # fmt: skip
+        self.spawn("web", gunicorn_command(self.port))
         self.wait_for(f"{self.url}/accounts/login/")
         return self
 
     def start_simulator(self) -> None:
-        self.spawn(
-            "simulator",
-            [PYTHON, "manage.py", "simulate_apiframe", "--port", str(self.simulator_port),
-             "--job-seconds", str(self.job_seconds), "--render", self.render],
-        )  # fmt: skip
+        command = simulator_command(
+            self.simulator_port, job_seconds=self.job_seconds, render=self.render
+        )
+        self.spawn("simulator", command)
         self.wait_for(f"{self.simulator_url}/v2/me", ok=(401, 200))
 
     def start_cluster(self, name: str = "cluster") -> None:
@@ -164,54 +149,10 @@ class RunningStudio:
 
     def kill_cluster(self, name: str = "cluster") -> None:
         """SIGKILL the cluster and every worker it forked: a crash, not a shutdown."""
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def spawn(self, name: str, command: list[str]) -> None:
-        log = (self.folder / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-    def wait_for(self, url: str, ok=(200,), timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url, timeout=2).status_code in ok:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"{url} did not answer within {timeout:.0f} s; see logs in {self.folder}"
-        )
-
-    def log(self, name: str) -> str:
-        path = self.folder / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def logs(self) -> str:
-        """Every process's log, each under its name."""
-        return "\n".join(
-            f"==> {path.stem} <==\n{path.read_text(errors='replace')}"
-            for path in sorted(self.folder.glob("*.log"))
-        )
+        self.kill(name)
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        self.processes.clear()
+        super().stop()
         if self.postgres:
             self.postgres.drop()
         if self.redis_url:

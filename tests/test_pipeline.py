@@ -9,24 +9,12 @@ from django.utils import timezone
 from generations import video
 from generations.apiframe import GenerationRequest, get_client
 from generations.models import Budget, Generation, Status
-from generations.pipeline import expectations, tasks, track
+from generations.pipeline import tasks, track
 from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
 from tests.fixtures import picture
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def studio_simulator(simulator, settings):
-    """The studio pointed at a fresh simulator, expecting 1-second jobs."""
-    settings.APIFRAME_BASE_URL = simulator.url
-    settings.APIFRAME_API_KEY = SIMULATOR_KEY
-    settings.EXPECTED_JOB_SECONDS = 1.0
-    settings.PUBLIC_URL = ""
-    expectations.forget()
-    yield simulator
-    expectations.forget()
 
 
 def start(owner, prompt="A paper plane over rooftops", **fields) -> Generation:

@@ -8,25 +8,13 @@ import pytest
 from django.db import connection
 
 from generations.models import Generation, Status
-from generations.pipeline import claims, expectations, track
+from generations.pipeline import claims, track
 from generations.simulator import Fault
-from tests.conftest import SIMULATOR_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Well under the client's timeout: an overlap then means two workers, not a retry of a dead request.
 SLOW_ANSWER = 0.3
-
-
-@pytest.fixture
-def studio_simulator(simulator, settings):
-    settings.APIFRAME_BASE_URL = simulator.url
-    settings.APIFRAME_API_KEY = SIMULATOR_KEY
-    settings.EXPECTED_JOB_SECONDS = 1.0
-    settings.PUBLIC_URL = ""
-    expectations.forget()
-    yield simulator
-    expectations.forget()
 
 
 def run_two_trackers(monkeypatch, seconds: float = 60) -> Counter:

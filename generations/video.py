@@ -10,6 +10,7 @@ import io
 import math
 import os
 import re
+import struct
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -76,6 +77,36 @@ def _last_frame_before(video: Path, at_seconds: float) -> Image.Image:
     # Floor to whole milliseconds: -ss rounding up past the last frame would yield nothing.
     at = math.floor(min(max(0.0, at_seconds), last) * 1000) / 1000
     return _decode_one(video, info, ["-ss", f"{at:.3f}"], [])
+
+
+def check_mp4(video: Path) -> None:
+    """Walk an MP4's top-level boxes, decoding nothing: an error page, a file cut short or one that
+    is not an MP4 at all fails here, in microseconds. (ffmpeg decodes it for the poster.)"""
+    video = Path(video)
+    size = video.stat().st_size
+    kinds: set[bytes] = set()
+    offset = 0
+    with video.open("rb") as file:
+        while offset < size:
+            file.seek(offset)
+            header = file.read(8)
+            if len(header) < 8:
+                raise VideoError(f"{video.name} ends inside a box header")
+            box_size, kind = struct.unpack(">I4s", header)
+            if box_size == 1:  # a 64-bit size follows the type
+                box_size = struct.unpack(">Q", file.read(8).rjust(8, b"\0"))[0]
+            elif box_size == 0:  # the box runs to the end of the file
+                box_size = size - offset
+            if offset == 0 and kind != b"ftyp":
+                raise VideoError(f"{video.name} is not an MP4 (it starts with {header[:8]!r})")
+            if box_size < 8 or offset + box_size > size:
+                raise VideoError(
+                    f"{video.name} is cut short or damaged (its {kind.decode('latin-1')!r} box)"
+                )
+            kinds.add(kind)
+            offset += box_size
+    if not {b"moov", b"mdat"} <= kinds:
+        raise VideoError(f"{video.name} has no {'moov' if b'moov' not in kinds else 'mdat'} box")
 
 
 def probe(video: Path) -> VideoInfo:

@@ -14,6 +14,7 @@ from generations.benchmarks.pipeline_metrics import (
     busy_seconds,
     detection_latencies,
     makespan,
+    posters_done,
     projected_naive_makespan,
     storing_rate,
     summarize,
@@ -81,8 +82,8 @@ def test_numbers_are_shown_with_sensible_precision():
 
 def rows() -> list[GenerationRow]:
     return [
-        GenerationRow("a", "job-a", "completed", at(0), at(22)),
-        GenerationRow("b", "job-b", "completed", at(1), at(25)),
+        GenerationRow("a", "job-a", "completed", at(0), at(22), poster_at=at(27)),
+        GenerationRow("b", "job-b", "completed", at(1), at(25), poster_at=at(26)),
         GenerationRow("c", "job-c", "failed", at(2), None),
     ]
 
@@ -90,6 +91,11 @@ def rows() -> list[GenerationRow]:
 def test_makespan_runs_from_the_first_ask_to_the_last_clip_stored():
     assert makespan(rows()) == 25
     assert makespan([GenerationRow("x", "", "failed", at(0), None)]) is None
+
+
+def test_posters_are_timed_from_the_first_ask_to_the_last_poster_made():
+    assert posters_done(rows()) == 27
+    assert posters_done([GenerationRow("x", "", "completed", at(0), at(3))]) is None
 
 
 def test_the_storing_pace_is_measured_from_the_first_clip_stored_to_the_last():

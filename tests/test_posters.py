@@ -2,6 +2,7 @@
 the card swaps it in. A poster that cannot be made never takes the clip away."""
 
 import shutil
+from concurrent.futures import Future
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,3 +115,31 @@ def test_a_poster_left_by_a_crashed_cluster_is_made_when_tracking_resumes(stored
     )
     assert track.run_tracker(seconds=20)
     assert Generation.objects.get(pk=stored_clip.pk).poster
+
+
+class RecordingPool:
+    """Takes the tracker's work without running it, to see what it claimed."""
+
+    def __init__(self) -> None:
+        self.started: list[Generation] = []
+
+    def submit(self, function, generation: Generation) -> Future:
+        self.started.append(generation)
+        return Future()
+
+
+@pytest.mark.parametrize(("threads", "posters"), [(4, 1), (8, track.POSTER_THREADS)])
+def test_posters_take_only_threads_active_work_leaves_free(
+    make_generation, alice, threads, posters
+):
+    past = timezone.now() - timedelta(seconds=1)
+    for number in range(3):
+        make_generation(alice, status="submitted", next_check_at=past)
+        make_generation(alice, status="completed", poster="", video=f"clips/{number}.mp4",
+                        next_check_at=past - timedelta(minutes=1))  # fmt: skip
+    pool = RecordingPool()
+    loop = track.TrackerLoop("holder", "test-tracker", threads)
+
+    assert loop.claim_into(pool) == 3 + posters
+    assert [g.status for g in pool.started] == [Status.SUBMITTED] * 3 + [Status.COMPLETED] * posters
+    assert loop.claim_into(pool) == 0  # posters in flight already fill their share

@@ -1,6 +1,7 @@
 """The naive way, for comparison only (never used by the studio): what the product page's snippet
 does, as one django-q2 task per generation. It submits, then holds its worker while it checks the
-job every 2 s until it is done, then downloads and stores the clip as the studio does."""
+job every 2 s until it is done, then downloads and stores the clip and makes its poster as the
+studio does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 
 from generations.apiframe import JobStatus, get_client
 from generations.models import Generation, Status
+from generations.pipeline.posters import make_poster
 from generations.pipeline.storage import store_clip
 from generations.pipeline.submit import build_request
 
@@ -37,4 +39,6 @@ def make_clip_naively(generation_id: str) -> str:
     generation.apply_job(job)
     if generation.is_storing:
         store_clip(generation)
+    if generation.awaits_poster:
+        make_poster(generation)
     return generation.status

@@ -160,9 +160,11 @@ def wait_until(condition, timeout: float, every: float = 0.25) -> bool:
 def generation_rows(stack: Stack) -> list[GenerationRow]:
     return [
         GenerationRow(id=pk, job_id=job_id, status=status, created_at=parse_time(created),
-                      stored_at=parse_time(stored) if stored else None)
-        for pk, job_id, status, created, stored in stack.query(
-            "SELECT id, job_id, status, created_at, stored_at FROM generations_generation")
+                      stored_at=parse_time(stored) if stored else None,
+                      poster_at=parse_time(updated) if poster else None)
+        for pk, job_id, status, created, stored, updated, poster in stack.query(
+            "SELECT id, job_id, status, created_at, stored_at, updated_at, poster "
+            "FROM generations_generation")
     ]  # fmt: skip
 
 

@@ -19,6 +19,8 @@ class GenerationRow:
     status: str
     created_at: datetime
     stored_at: datetime | None
+    # When the poster was made: the row's last change, once it has one.
+    poster_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,14 @@ def makespan(rows: list[GenerationRow]) -> float | None:
     if not stored:
         return None
     return (max(stored) - min(row.created_at for row in rows)).total_seconds()
+
+
+def posters_done(rows: list[GenerationRow]) -> float | None:
+    """From the first generation asked for to the last poster made (the clips show before)."""
+    made = [row.poster_at for row in rows if row.poster_at]
+    if not made:
+        return None
+    return (max(made) - min(row.created_at for row in rows)).total_seconds()
 
 
 def storing_rate(rows: list[GenerationRow]) -> float | None:
@@ -110,6 +120,7 @@ def summarize(
         "per": per,
         "statuses": statuses,
         "makespan_s": makespan(rows),
+        "posters_done_s": posters_done(rows),
         "storing_per_s": storing_rate(rows),
         "requests": counts,
         "requests_per_generation": per_item(counts["total"], per),

@@ -33,6 +33,8 @@ def figures(runs: dict, *, job_seconds: float) -> list[Figure]:
         rows += [
             Figure(part, "makespan (first ask → last clip stored)", makespan, "s",
                    job_seconds + 15 if product else None, note=note),
+            Figure(part, "first ask → last poster made", result.get("posters_done_s"), "s",
+                   note="posters are made after the clips show; the card swaps them in"),
             Figure(part, "API requests per generation", result["requests_per_generation"],
                    "requests", limits["requests"],
                    note=" + ".join(f"{k} {v}" for k, v in result["requests"].items()
@@ -66,8 +68,9 @@ NOTES = [
     "API requests per generation: the simulator's counts (`/_simulator/stats`) for submits, job "
     "checks, downloads and uploads, divided by the generations (naive: by the jobs it started).",
     "Detection latency: the simulator's completedAt of the job → the generation's stored_at, so "
-    "it includes storing: downloading the clip, extracting its poster with ffmpeg (a probe, then "
-    "a decode 1 s in), writing both files and the conditional UPDATE, on the tracker's threads.",
+    "it includes storing: downloading the clip, checking it with an ffmpeg probe (no decoding), "
+    "writing it and the conditional UPDATE, on the tracker's threads. The poster (one frame "
+    "decoded 1 s in) is made next, by the same tracker, and counts in the worker-seconds.",
     "Worker-seconds, Task stopped − started: django-q2's Task records summed over every task of "
     "the run (submit tasks, tracker loops — which hold a worker for the whole loop, idle waits "
     "included — and the once-a-minute schedule's runs; the start-up probe excluded). django-q2 "
@@ -78,7 +81,7 @@ NOTES = [
     "CPU-seconds: user + system time of the cluster's and gunicorn's process trees (ffmpeg "
     "included) during the run, from /proc.",
     "Naive: one django-q2 task per generation that submits, checks the job every 2 s until done "
-    "(holding its worker), then downloads and stores the clip with the studio's own code "
+    "(holding its worker), then stores the clip and makes its poster with the studio's own code "
     "(generations/benchmarks/naive.py). With 4 workers it would need ~17 minutes, so it stops "
     "starting new jobs after the cap; its makespan is projected as ⌈200 / 4⌉ × its mean task "
     "time, and its other figures are over the jobs it ran.",

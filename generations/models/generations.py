@@ -61,6 +61,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def active(self) -> GenerationQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
+    def awaiting_poster(self) -> GenerationQuerySet:
+        return self.filter(AWAITING_POSTER)
+
     def in_pipeline(self) -> GenerationQuerySet:
         """What the tracker still has to do: active generations, and posters to make."""
         return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER)

@@ -35,8 +35,7 @@ def store_clip(generation: Generation) -> None:
         clip_path = Path(workdir) / "clip.mp4"
         try:
             download(generation.result_url, clip_path)
-            # Reads the container, decodes nothing: an error page or a broken file fails here.
-            video.probe(clip_path)
+            video.check_mp4(clip_path)
         except DownloadFailed as failure:
             handle_download_failure(generation, failure)
             return

@@ -30,6 +30,9 @@ LEASE_NAME = "tracker"
 # Renewed every heartbeat; a crashed tracker's lease frees up this long after its last renewal.
 LEASE_SECONDS = 15.0
 THREADS = 8
+# Posters (ffmpeg decoding, CPU-bound) only take threads that active work leaves free, and at
+# most this many: a burst of finished clips is stored first, its posters follow.
+POSTER_THREADS = 2
 IDLE_SLEEP = 0.25
 MAX_JOB_NOT_FOUND = 3
 
@@ -94,6 +97,7 @@ class TrackerLoop:
         self.lease_name = lease_name
         self.threads = threads
         self.in_flight: dict[Future, Generation] = {}
+        self.posters_in_flight: set[Future] = set()
         self.lease_lost = False
 
     def run(self, seconds: float) -> None:
@@ -121,9 +125,20 @@ class TrackerLoop:
         free = self.threads - len(self.in_flight)
         if free <= 0:
             return 0
-        claimed = Generation.objects.due().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
+        due = Generation.objects.due()
+        claimed = due.active().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
         for generation in claimed:
             self.in_flight[pool.submit(advance_in_thread, generation)] = generation
+        poster_room = min(free - len(claimed), POSTER_THREADS - len(self.posters_in_flight))
+        if poster_room > 0:
+            posters = due.awaiting_poster().claim(
+                limit=poster_room, lease_seconds=claims.CLAIM_SECONDS
+            )
+            for generation in posters:
+                future = pool.submit(advance_in_thread, generation)
+                self.in_flight[future] = generation
+                self.posters_in_flight.add(future)
+            claimed += posters
         return len(claimed)
 
     def idle(self) -> bool:
@@ -136,6 +151,7 @@ class TrackerLoop:
         done, _ = wait(list(self.in_flight), timeout=IDLE_SLEEP, return_when=FIRST_COMPLETED)
         for future in done:
             del self.in_flight[future]
+            self.posters_in_flight.discard(future)
 
     def heartbeat(self) -> None:
         """Renew the lease and the claims of work in progress; housekeeping while at it."""

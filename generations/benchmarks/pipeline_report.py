@@ -68,9 +68,10 @@ NOTES = [
     "API requests per generation: the simulator's counts (`/_simulator/stats`) for submits, job "
     "checks, downloads and uploads, divided by the generations (naive: by the jobs it started).",
     "Detection latency: the simulator's completedAt of the job → the generation's stored_at, so "
-    "it includes storing: downloading the clip, checking it with an ffmpeg probe (no decoding), "
-    "writing it and the conditional UPDATE, on the tracker's threads. The poster (one frame "
-    "decoded 1 s in) is made next, by the same tracker, and counts in the worker-seconds.",
+    "it includes storing: downloading the clip, walking its MP4 boxes (no decoding), writing it "
+    "and the conditional UPDATE, on the tracker's threads. The poster (one frame decoded 1 s in "
+    "by ffmpeg) is made next by the same tracker, on threads storing leaves free, and counts in "
+    "the worker-seconds and CPU-seconds.",
     "Worker-seconds, Task stopped − started: django-q2's Task records summed over every task of "
     "the run (submit tasks, tracker loops — which hold a worker for the whole loop, idle waits "
     "included — and the once-a-minute schedule's runs; the start-up probe excluded). django-q2 "

@@ -99,7 +99,8 @@ def render_markdown(report: dict) -> str:
         "",
         "Written by `make bench` (`manage.py run_benchmarks`); the figures are also in "
         "[benchmarks.json](benchmarks.json). Timings depend on the machine and its load: they "
-        "belong here, never in pass/fail tests.",
+        "belong here, never in pass/fail tests. Targets once missed, what profiling found and "
+        "the figures before and after each fix: [benchmark-fixes.md](benchmark-fixes.md).",
         "",
         f"- Command: `{report['command']}`",
         f"- Written: {report['written_at']}",

@@ -8,6 +8,9 @@
    leases whichever generations are due and advances each in a thread pool: submit the WAITING ones,
    check the SUBMITTED/PROCESSING ones, store the clips Apiframe finished. `cadence` says when next.
 3. Webhooks (when PUBLIC_URL is set) apply the same job updates and mark a finished clip due at once.
+4. `storage` downloads a finished clip, checks its MP4 boxes and marks it COMPLETED: the gallery
+   shows it. `posters` then makes its poster (ffmpeg, CPU-bound) on threads that active work leaves
+   free, so a burst of finished clips is shown first; the card swaps the poster in when it comes.
 
 Every state change is a conditional UPDATE on the model, so racing webhooks, loops and clusters are
 harmless. Work on a generation happens under a short claim, renewed while the work lasts (`claims`),

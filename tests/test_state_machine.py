@@ -109,6 +109,15 @@ def test_a_crashed_workers_claim_expires(make_generation, alice):
     assert len(Generation.objects.due().claim(limit=1, lease_seconds=60)) == 1
 
 
+def test_a_worker_whose_claim_was_taken_over_cannot_reschedule(make_generation, alice):
+    make_generation(alice, status="submitted", next_check_at=timezone.now())
+    (late,) = Generation.objects.due().claim(limit=1, lease_seconds=-1)  # expires at once
+    (taker,) = Generation.objects.due().claim(limit=1, lease_seconds=60)
+    assert late.schedule(timezone.now() + timedelta(hours=1)) is False
+    assert Generation.objects.get(pk=taker.pk).lease_token == taker.lease_token
+    assert taker.schedule(timezone.now() + timedelta(seconds=5)) is True
+
+
 def test_a_generation_not_due_yet_is_not_claimed(make_generation, alice):
     make_generation(alice, status="submitted", next_check_at=timezone.now() + timedelta(minutes=1))
     assert Generation.objects.due().claim(limit=5, lease_seconds=60) == []

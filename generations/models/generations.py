@@ -410,7 +410,8 @@ class Generation(models.Model):
         )
 
     def schedule(self, at: datetime, *, error: str = "", attempts: int | None = None) -> bool:
-        """Release this worker's lease and say when to look again."""
+        """Release this worker's claim and say when to look again; False if the claim is no
+        longer this worker's (it expired and another took the generation over)."""
         changes: dict[str, Any] = {
             "next_check_at": at,
             "lease_until": None,
@@ -422,7 +423,7 @@ class Generation(models.Model):
         # Not a visible change: leave updated_at alone so the gallery is not told to redraw.
         return self._transition(
             (*ACTIVE_STATUSES, Status.COMPLETED),
-            Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER,
+            (Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER) & Q(lease_token=self.lease_token),
             updated_at=F("updated_at"),
             **changes,
         )

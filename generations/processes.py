@@ -25,6 +25,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def studio_env(folder: Path, *, port: int, simulator_port: int, database_url: str) -> dict:
+    """What every process of one studio shares: its folder (database, media, static files, keys)
+    and its ports."""
+    return {
+        "STUDIO_VAR_DIR": str(folder),
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(folder / "media"),
+        "STATIC_ROOT": str(folder / "static"),
+        "SIMULATOR_PORT": str(simulator_port),
+        "STUDIO_PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def gunicorn_command(port: int, *, workers: int = 2, threads: int = 4) -> list[str]:
     """gunicorn as the Procfile runs it (2 workers, 4 threads each)."""
     return [

@@ -25,6 +25,7 @@ from generations.processes import (
     free_port,
     gunicorn_command,
     simulator_command,
+    studio_env,
 )
 
 MEMBER_PASSWORD = "correct horse battery staple"
@@ -88,16 +89,15 @@ class RunningStudio(ProcessGroup):
         self.redis_url = redis_url
         env = {
             **os.environ,
-            "STUDIO_VAR_DIR": str(folder),
-            "DATABASE_URL": self.database_url,
-            "MEDIA_ROOT": str(folder / "media"),
-            "STATIC_ROOT": str(folder / "static"),
-            "SIMULATOR_PORT": str(self.simulator_port),
-            "STUDIO_PORT": str(self.port),
+            **studio_env(
+                folder,
+                port=self.port,
+                simulator_port=self.simulator_port,
+                database_url=self.database_url,
+            ),
             "SIMULATOR_API_KEY": "afk_sim_running_studio",
             "Q_WORKERS": "3",
             "Q_CLUSTER_NAME": self.queue_name,
-            "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "hailuo_site.settings",
             **({"REDIS_URL": redis_url} if redis_url else {}),
             **(extra_env or {}),

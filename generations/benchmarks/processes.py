@@ -13,6 +13,7 @@ from generations.processes import (
     free_port,
     gunicorn_command,
     simulator_command,
+    studio_env,
 )
 
 # Inherited settings that would point a benchmark at something other than its own folder.
@@ -35,13 +36,12 @@ class Stack(ProcessGroup):
             folder,
             {
                 **base,
-                "STUDIO_VAR_DIR": str(folder),
-                "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-                "MEDIA_ROOT": str(folder / "media"),
-                "STATIC_ROOT": str(folder / "static"),
-                "SIMULATOR_PORT": str(self.simulator_port),
-                "STUDIO_PORT": str(self.port),
-                "PYTHONUNBUFFERED": "1",
+                **studio_env(
+                    folder,
+                    port=self.port,
+                    simulator_port=self.simulator_port,
+                    database_url=f"sqlite:///{folder / 'db.sqlite3'}",
+                ),
                 "LOG_LEVEL": "WARNING",
                 # One key for the simulator and every studio of the run (else one per folder).
                 "SIMULATOR_API_KEY": SIMULATOR_KEY,

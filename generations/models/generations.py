@@ -142,6 +142,10 @@ class Generation(models.Model):
     prompt_optimizer = models.BooleanField(default=True)
     first_frame = models.ImageField(upload_to=first_frame_path, blank=True)
     first_frame_url = models.URLField(max_length=2000, blank=True)
+    # Apiframe's copy of a local first frame (/v2/uploads): every retried submit sends this same
+    # URL, since Apiframe refuses an Idempotency-Key reused with another body.
+    first_frame_upload_url = models.URLField(max_length=2000, blank=True)
+    first_frame_upload_expires_at = models.DateTimeField(null=True, blank=True)
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
@@ -307,6 +311,13 @@ class Generation(models.Model):
             for field, value in changes.items():
                 setattr(self, field, value)
         return won
+
+    def remember_upload(self, url: str, expires_at: datetime | None) -> None:
+        """Keep Apiframe's URL of the uploaded first frame for the submits to come."""
+        Generation.objects.filter(pk=self.pk).update(
+            first_frame_upload_url=url, first_frame_upload_expires_at=expires_at
+        )
+        self.first_frame_upload_url, self.first_frame_upload_expires_at = url, expires_at
 
     def mark_submitted(self, job_id: str, *, first_check_at: datetime) -> bool:
         now = timezone.now()

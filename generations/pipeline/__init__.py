@@ -2,8 +2,8 @@
 
 1. `tasks.submit_generation` (enqueued once the form's transaction commits) submits it to Apiframe
    with Idempotency-Key = its id; a transient failure leaves it WAITING with a later check time.
-   A local first frame is uploaded once (`uploads` keeps the URL), so every retry sends the same
-   body and Apiframe replays the first job instead of refusing the key.
+   A local first frame is uploaded once (`uploads`; the row keeps its URL), so every retry sends
+   the same body and Apiframe replays the first job instead of refusing the key.
 2. `tasks.track` is one long-running loop (renewed by itself and by a once-a-minute schedule) that
    leases whichever generations are due and advances each in a thread pool: submit the WAITING ones,
    check the SUBMITTED/PROCESSING ones, store the clips Apiframe finished. `cadence` says when next.

@@ -50,7 +50,6 @@ def submit(generation: Generation) -> None:
         job.job_id, first_check_at=timezone.now() + timedelta(seconds=delay)
     ):
         log.info("Generation %s submitted as job %s", generation.pk, job.job_id)
-    uploads.forget(generation)
 
 
 def handle_submit_error(generation: Generation, error: api.ApiframeError) -> None:
@@ -65,7 +64,6 @@ def handle_submit_error(generation: Generation, error: api.ApiframeError) -> Non
         return
     log.warning("Submit of %s refused: %s", generation.pk, error)
     generation.fail(refusal_reason(error))
-    uploads.forget(generation)
 
 
 def refusal_reason(error: api.ApiframeError) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from ..apiframe import errors as api
 from ..apiframe import get_client
 from ..models import Generation, Lease, Status
-from . import cadence, claims, uploads
+from . import cadence, claims
 from .expectations import expected_job_seconds
 from .posters import make_poster
 from .storage import store_clip
@@ -280,8 +280,6 @@ def fail_overdue() -> int:
             reason = f"Apiframe did not finish this clip within {within}."
         if generation.fail(reason):
             failed += 1
-            if waiting:
-                uploads.forget(generation)
     return failed
 
 

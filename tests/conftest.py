@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from generations.simulator import SimulatorServer
+from tests.independent_apiframe import IndependentApiframe, make_clip
 
 # ---------------------------------------------------------------------------------------------
 # Apiframe simulator (generations/simulator)
@@ -75,6 +76,37 @@ def studio_simulator(simulator: SimulatorServer, settings) -> Iterator[Simulator
     expectations.forget()
     yield simulator
     expectations.forget()
+
+
+@pytest.fixture(scope="session")
+def independent_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small MP4 every completed job of the independent Apiframe serves, made once."""
+    return make_clip(tmp_path_factory.mktemp("independent-apiframe"))
+
+
+@pytest.fixture
+def independent_apiframe_factory(
+    independent_clip: Path,
+) -> Iterator[Callable[..., IndependentApiframe]]:
+    """Starts IndependentApiframes (keywords as its constructor's) and stops them afterwards."""
+    started: list[IndependentApiframe] = []
+
+    def make(**options: Any) -> IndependentApiframe:
+        server = IndependentApiframe(clip=independent_clip, **options).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def independent_apiframe(
+    independent_apiframe_factory: Callable[..., IndependentApiframe],
+) -> IndependentApiframe:
+    """Apiframe as tests/independent_apiframe.py reads the contract: 1 s jobs, key `.api_key`."""
+    return independent_apiframe_factory()
 
 
 @dataclass(frozen=True)

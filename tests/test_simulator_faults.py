@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from generations.simulator import Fault, FaultPlan, SimulatorServer
+from generations.simulator.faults import FAILED_JOB_MESSAGE
 
 BODY = {"prompt": "A fox in the snow", "model": "hailuo-2.3-fast"}
 
@@ -116,6 +117,34 @@ def test_failed_job_is_not_billed(simulator, http_stub):
     requests = http_stub.wait_for(lambda seen: any(_event(r) == "failed" for r in seen))
     failed = next(json.loads(r.body) for r in requests if _event(r) == "failed")
     assert (failed["status"], failed["error"], failed["creditCost"]) == expected
+
+
+@pytest.mark.parametrize(
+    "push",
+    [
+        lambda server: server.faults.push("submit", Fault.fail_job("")),
+        lambda server: server.client().post(
+            "/_simulator/faults", json={"submit": [{"kind": "fail_job", "message": ""}]}
+        ),
+        lambda server: server.client().post(
+            "/_simulator/faults", json={"submit": [{"kind": "fail_job"}]}
+        ),
+    ],
+    ids=["in-process", "control-api-empty-message", "control-api-no-message"],
+)
+def test_it_fails_a_job_whose_fault_has_no_message_with_a_default_one(simulator, push):
+    push(simulator)
+    job_id = post_submit(simulator).json()["jobId"]
+
+    job = simulator.finish(job_id, timeout=5)
+
+    assert (job["status"], job["error"], job["creditCost"]) == ("FAILED", FAILED_JOB_MESSAGE, 0)
+
+
+def test_control_api_refuses_a_fault_message_that_is_not_text(simulator):
+    plan = {"submit": [{"kind": "fail_job", "message": 5}]}
+    assert simulator.client().post("/_simulator/faults", json=plan).status_code == 400
+    assert simulator.faults.pending() == {}
 
 
 def _finished_file_url(server: SimulatorServer) -> str:

@@ -1,7 +1,17 @@
 """Talking to Apiframe: the client, its typed payloads and errors, and webhook signatures."""
 
 from .client import ApiframeClient, get_client
-from .payloads import MODEL, Account, GenerationRequest, Job, JobStatus, SubmittedJob, Upload
+from .payloads import (
+    MODEL,
+    Account,
+    GenerationRequest,
+    Job,
+    JobsPage,
+    JobStatus,
+    ModelInfo,
+    SubmittedJob,
+    Upload,
+)
 
 __all__ = [
     "MODEL",
@@ -10,6 +20,8 @@ __all__ = [
     "GenerationRequest",
     "Job",
     "JobStatus",
+    "JobsPage",
+    "ModelInfo",
     "SubmittedJob",
     "Upload",
     "get_client",

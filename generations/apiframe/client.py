@@ -10,12 +10,26 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from . import errors
-from .payloads import Account, GenerationRequest, Job, PayloadError, SubmittedJob, Upload
+from .payloads import (
+    Account,
+    GenerationRequest,
+    Job,
+    JobsPage,
+    JobStatus,
+    ModelInfo,
+    PayloadError,
+    SubmittedJob,
+    Upload,
+    catalog_from_json,
+    load_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +68,51 @@ class ApiframeClient:
 
     def me(self) -> Account:
         return self._parse(self._send("GET", "/v2/me"), Account.from_json)
+
+    def list_jobs(
+        self,
+        *,
+        status: JobStatus | str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+        scope: str = "user",
+        search: str | None = None,
+    ) -> JobsPage:
+        """GET /v2/jobs: one page of Apiframe's ledger, newest first. scope="team" is for admins
+        (a 403, `errors.Forbidden`, otherwise)."""
+        params: dict[str, Any] = {"limit": limit, "scope": scope}
+        optional = {"status": status, "cursor": cursor, "search": search}
+        params |= {name: str(value) for name, value in optional.items() if value is not None}
+        return self._parse(self._send("GET", "/v2/jobs", params=params), JobsPage.from_json)
+
+    def iter_jobs(
+        self,
+        *,
+        since: datetime | None = None,
+        scope: str = "user",
+        status: JobStatus | str | None = None,
+    ) -> Iterator[Job]:
+        """Every job created at or after `since` (all without it), newest first, page by page.
+
+        New jobs created while iterating are not seen: the cursor pins where the listing began.
+        """
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware: Apiframe's timestamps are in UTC")
+        cursor = None
+        while True:
+            page = self.list_jobs(status=status, cursor=cursor, scope=scope)
+            for job in page.jobs:
+                if since is not None and job.created_at is not None and job.created_at < since:
+                    return
+                yield job
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
+    def models(self, modality: str | None = "video") -> list[ModelInfo]:
+        """GET /v2/models: the public catalog with each model's cost range."""
+        params = {"modality": modality} if modality else {}
+        return self._parse(self._send("GET", "/v2/models", params=params), catalog_from_json)
 
     def close(self) -> None:
         self._http.close()
@@ -110,7 +169,7 @@ class ApiframeClient:
     def _parse(self, response: httpx.Response, parser):
         request_id = response.headers.get("x-request-id")
         try:
-            return parser(response.json())
+            return parser(load_json(response.content))
         except (ValueError, PayloadError) as exc:
             raise errors.MalformedResponse(
                 f"unreadable answer: {exc}", status=response.status_code, request_id=request_id

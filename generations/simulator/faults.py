@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
-API_ROUTES = ("submit", "job", "upload", "me")
+API_ROUTES = ("submit", "job", "upload", "me", "jobs", "models")
 ROUTES = (*API_ROUTES, "file", "upload_file", "webhook")
 
 # Which routes each kind makes sense on; `status`, `slow`, `drop` and `malformed` fit any request.
@@ -32,6 +32,8 @@ _MESSAGES = {
     502: "Bad gateway",
     503: "Service temporarily unavailable",
 }
+# What a failed job says when its fault gave no message of its own.
+FAILED_JOB_MESSAGE = "Generation failed upstream"
 # Seconds a randomly injected slow answer waits: long enough to notice, short enough for test runs.
 RANDOM_SLOW_SECONDS = 1.0
 
@@ -64,7 +66,7 @@ class Fault:
         return cls("malformed")
 
     @classmethod
-    def fail_job(cls, message: str = "Generation failed upstream") -> Fault:
+    def fail_job(cls, message: str = FAILED_JOB_MESSAGE) -> Fault:
         return cls("fail_job", message=message)
 
     @classmethod
@@ -89,6 +91,8 @@ class Fault:
 
     @property
     def error_message(self) -> str:
+        if self.kind == "fail_job":
+            return self.message or FAILED_JOB_MESSAGE
         return self.message or _MESSAGES.get(self.code or 0, "Simulated failure")
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +109,8 @@ class Fault:
         fault = cls(**data)
         if fault.kind not in _HTTP_KINDS and fault.kind not in _ONLY_ON:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
+        if not isinstance(fault.message, str):
+            raise ValueError("`message` must be a string")
         if fault.kind == "status" and not (isinstance(fault.code, int) and 400 <= fault.code < 600):
             raise ValueError("a status fault needs an HTTP error `code`")
         numbers = (fault.seconds, 0 if fault.retry_after is None else fault.retry_after)

@@ -8,6 +8,8 @@ a restarted simulator carries on where it stopped.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import logging
@@ -21,6 +23,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from generations.apiframe.payloads import MODEL
+
+from .faults import FAILED_JOB_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +74,21 @@ class JobRecord:
     # None until a webhook is due; then pending, and delivered or failed after each delivery.
     webhook_status: str | None = None
     events_sent: list[str] = field(default_factory=list)
+    # Made by another member of the team (staged by a test): listed with scope=team only.
+    teammate: bool = False
 
     @property
     def price(self) -> int:
         return PRICES[(self.resolution, self.duration)]
+
+    @property
+    def model(self) -> str:
+        return str(self.input.get("model") or MODEL)
+
+    @property
+    def sort_key(self) -> tuple[float, str]:
+        """GET /v2/jobs pages on (createdAt desc, id desc): newest first, ties broken by id."""
+        return (self.created_at, self.id)
 
     @property
     def height(self) -> int:
@@ -89,6 +106,42 @@ class JobRecord:
 
 # An event to deliver: (job snapshot, event name).
 EventSink = Callable[[JobRecord, str], None]
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a GET /v2/jobs request asks for."""
+
+    status: str | None = None
+    model: str | None = None
+    search: str | None = None
+    team: bool = False
+
+    def matches(self, record: JobRecord) -> bool:
+        return (
+            (self.team or not record.teammate)
+            and self.status in (None, record.status)
+            and self.model in (None, record.model)
+            and self.search in (None, record.id)
+        )
+
+
+def encode_cursor(record: JobRecord) -> str:
+    """Opaque to clients; the exact sort key inside, so no job is skipped or repeated."""
+    text = json.dumps([record.created_at, record.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """The sort key a cursor stands for; ValueError for anything this simulator did not issue."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, UnicodeError, TypeError, ValueError):
+        raise ValueError("Invalid cursor") from None
+    if not isinstance(created_at, int | float) or not isinstance(job_id, str):
+        raise ValueError("Invalid cursor")
+    return float(created_at), job_id
 
 
 class IdSource:
@@ -173,7 +226,8 @@ class JobStore:
                 replace(record)
                 for record in self._jobs.values()
                 if record.status not in FINAL
-                and not (record.rendered or record.render_error or record.fail_message)
+                and not (record.rendered or record.render_error)
+                and record.fail_message is None
             ]
 
     def balance(self) -> int:
@@ -197,6 +251,25 @@ class JobStore:
     def count(self) -> int:
         with self._lock:
             return len(self._jobs)
+
+    def page(
+        self, wanted: JobFilter, *, limit: int, before: tuple[float, str] | None
+    ) -> tuple[list[JobRecord], bool]:
+        """(up to `limit` matching jobs older than the `before` key, newest first; more follow)."""
+        now = time.time()
+        with self._lock:
+            matching = []
+            for record in self._jobs.values():
+                self._advance(record, now)
+                if wanted.matches(record) and (before is None or record.sort_key < before):
+                    matching.append(record)
+            matching.sort(key=lambda record: record.sort_key, reverse=True)
+            page = [replace(r, events_sent=list(r.events_sent)) for r in matching[:limit]]
+            return page, len(matching) > limit
+
+    def models_used(self, *, team: bool) -> list[str]:
+        with self._lock:
+            return sorted({r.model for r in self._jobs.values() if team or not r.teammate})
 
     # Submitting
 
@@ -249,6 +322,58 @@ class JobStore:
             self._jobs[record.id] = record
             self._save(record)
             return replace(record), True
+
+    def stage(
+        self,
+        body: dict[str, Any],
+        *,
+        status: str,
+        credit_cost: int | None,
+        error: str | None,
+        created_at: float,
+        run_seconds: float,
+        teammate: bool,
+    ) -> JobRecord:
+        """A job that already ended, made outside the studio: what tests reconcile against."""
+        if status not in FINAL:
+            raise ValueError(f"a staged job is final: one of {sorted(FINAL)}, not {status!r}")
+        params = body.get("hailuoParams") or {}
+        with self._lock:
+            record = JobRecord(
+                id=self._unused_id(),
+                input=body,
+                resolution=params.get("resolution", "768p"),
+                duration=int(params.get("duration", 6)),
+                run_seconds=run_seconds,
+                created_at=created_at,
+                body_hash=body_hash(body),
+                status=status,
+                teammate=teammate,
+            )
+            record.progress = 100 if status == "COMPLETED" else 0
+            record.credit_cost = (
+                credit_cost
+                if credit_cost is not None
+                else record.price
+                if status == "COMPLETED"
+                else 0
+            )
+            record.error = error or ("Generation failed" if status == "FAILED" else None)
+            record.completed_at = min(time.time(), created_at + run_seconds)
+            self._jobs[record.id] = record
+            self._save(record)
+            return replace(record)
+
+    def set_credit_cost(self, job_id: str, credit_cost: int) -> JobRecord:
+        """Bill a finished job differently (KeyError if unknown, ValueError if still running)."""
+        with self._lock:
+            record = self._jobs[job_id]
+            self._advance(record, time.time())
+            if record.status not in FINAL:
+                raise ValueError(f"job {job_id} is {record.status}, not finished")
+            record.credit_cost = credit_cost
+            self._save(record)
+            return replace(record, events_sent=list(record.events_sent))
 
     # Changes from the workers and the clock
 
@@ -310,7 +435,9 @@ class JobStore:
         self._progress_event(record)
 
     def _finish(self, record: JobRecord, now: float) -> bool:
-        error = record.fail_message or record.render_error
+        # An empty fail_message (kept by a simulator before this check) still fails the job.
+        failed = record.fail_message is not None
+        error = (record.fail_message or FAILED_JOB_MESSAGE) if failed else record.render_error
         if error is None and not record.rendered:
             return False
         if error is not None:

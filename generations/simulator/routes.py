@@ -11,15 +11,27 @@ import logging
 import re
 import time
 import uuid
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import validation
 from .faults import Fault
-from .jobs import IdempotencyConflict, InsufficientCredits, JobRecord, body_hash, iso
+from .jobs import (
+    FINAL,
+    PRICES,
+    IdempotencyConflict,
+    InsufficientCredits,
+    JobFilter,
+    JobRecord,
+    body_hash,
+    decode_cursor,
+    encode_cursor,
+    iso,
+)
 from .uploads import MAX_IMAGE_BYTES, ImageError, check_image, fetch_image, is_uuid, multipart_files
 
 if TYPE_CHECKING:
@@ -51,6 +63,8 @@ Route = tuple[str, re.Pattern[str], str | None, bool, str]
 _ROUTES: list[Route] = [
     ("POST", re.compile(r"/v2/videos/generate"), "submit", True, "_submit"),
     ("GET", re.compile(r"/v2/jobs/(?P<job_id>[^/]*)"), "job", True, "_get_job"),
+    ("GET", re.compile(r"/v2/jobs"), "jobs", True, "_list_jobs"),
+    ("GET", re.compile(r"/v2/models"), "models", False, "_models"),
     ("POST", re.compile(r"/v2/uploads"), "upload", True, "_upload"),
     ("GET", re.compile(r"/v2/me"), "me", True, "_me"),
     ("GET HEAD", re.compile(r"/files/(?P<name>[^/]+)"), "file", False, "_file"),
@@ -59,6 +73,8 @@ _ROUTES: list[Route] = [
     ("GET", re.compile(r"/_simulator/stats"), None, True, "_control_stats"),
     ("GET", re.compile(r"/_simulator/overlaps"), None, True, "_control_overlaps"),
     ("POST", re.compile(r"/_simulator/reset"), None, True, "_control_reset"),
+    ("POST", re.compile(r"/_simulator/jobs"), None, True, "_control_stage_job"),
+    ("PATCH", re.compile(r"/_simulator/jobs/(?P<job_id>[^/]+)"), None, True, "_control_bill_job"),
 ]
 
 
@@ -257,7 +273,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(202, {"jobId": record.id, "status": record.status})
 
     def _create_job(self, body: dict[str, Any], key: str | None) -> JobRecord:
-        fail_message = self.fault.message if self.fault and self.fault.kind == "fail_job" else None
+        fail_message = (
+            self.fault.error_message if self.fault and self.fault.kind == "fail_job" else None
+        )
         record, created = self.sim.store.create(
             body,
             key=key,
@@ -298,6 +316,42 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reply(404, {"error": "Job not found"})
         self._send_json(200, self.sim.job_json(record))
 
+    def _query(self, operation: str) -> dict[str, Any]:
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        values, details = validation.parse_query(operation, query)
+        if details:
+            raise _bad_request("Invalid query parameters", details)
+        return values
+
+    def _list_jobs(self) -> None:
+        query = self._query(validation.LIST_JOBS)
+        team = query["scope"] == "team"
+        if team and not self.sim.team_admin:
+            raise _Reply(403, {"error": "Only team admins can list the team's jobs"})
+        try:
+            before = decode_cursor(query["cursor"]) if query.get("cursor") else None
+        except ValueError:
+            raise _bad_request("Invalid cursor", {"cursor": ["Invalid cursor"]}) from None
+        wanted = JobFilter(
+            status=query.get("status"),
+            model=query.get("model"),
+            search=query["search"].lower() if query.get("search") else None,
+            team=team,
+        )
+        records, has_more = self.sim.store.page(wanted, limit=query["limit"], before=before)
+        answer: dict[str, Any] = {
+            "jobs": [self.sim.listed_job_json(record) for record in records],
+            "nextCursor": encode_cursor(records[-1]) if has_more else None,
+            "hasMore": has_more,
+        }
+        if query["include_models"] == "true":
+            answer["models"] = self.sim.store.models_used(team=team)
+        self._send_json(200, answer)
+
+    def _models(self) -> None:
+        query = self._query(validation.LIST_MODELS)
+        self._send_json(200, {"models": self.sim.catalog(query.get("modality"))})
+
     def _upload(self) -> None:
         try:
             files = multipart_files(self.body, self.headers.get("Content-Type", ""))
@@ -331,7 +385,7 @@ class Handler(BaseHTTPRequestHandler):
                 "user": {
                     "id": stable_id("user"),
                     "email": "studio@simulator.local",
-                    "role": "OWNER",
+                    "role": "OWNER" if self.sim.team_admin else "MEMBER",
                 },
                 "team": {
                     "id": stable_id("team"),
@@ -400,6 +454,62 @@ class Handler(BaseHTTPRequestHandler):
     def _control_reset(self) -> None:
         self.sim.reset()
         self._send_json(200, {"reset": True})
+
+    def _control_stage_job(self) -> None:
+        """A finished job made outside the studio: {"status", "creditCost", "prompt", ...}."""
+        body = self._json_body()
+        if not isinstance(body, dict):
+            raise _bad_request("Expected an object", {validation.ROOT: ["Expected an object"]})
+        options: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for name, value in body.items():
+            option, kind = _STAGE_FIELDS.get(name, (None, None))
+            if option is None:
+                errors[name] = ["Unknown field"]
+            elif isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+                errors[name] = [f"Expected {kind.__name__}"]
+            else:
+                options[option] = value
+        if options.get("status", "COMPLETED") not in FINAL:
+            errors["status"] = [f"Expected one of {', '.join(sorted(FINAL))}"]
+        if (options.get("resolution", "768p"), options.get("duration", 6)) not in PRICES:
+            errors["duration"] = ["No such resolution and duration"]
+        if "created_at" in options:
+            try:
+                options["created_at"] = datetime.fromisoformat(options["created_at"])
+            except ValueError:
+                errors["createdAt"] = ["Expected an ISO 8601 date-time"]
+        if errors:
+            raise _bad_request("Invalid staged job", errors)
+        self._send_json(201, self.sim.stage_job(**options))
+
+    def _control_bill_job(self, job_id: str) -> None:
+        """Change what a finished job was billed: {"creditCost": int}."""
+        body = self._json_body()
+        cost = body.get("creditCost") if isinstance(body, dict) else None
+        if not isinstance(cost, int) or isinstance(cost, bool) or cost < 0:
+            raise _bad_request("Invalid credit cost", {"creditCost": ["Expected an integer >= 0"]})
+        try:
+            job = self.sim.set_credit_cost(job_id.lower(), cost)
+        except KeyError:
+            raise _Reply(404, {"error": "Job not found"}) from None
+        except ValueError as exc:
+            raise _Reply(409, {"error": str(exc)}) from None
+        self._send_json(200, job)
+
+
+# POST /_simulator/jobs: JSON field → (SimulatorServer.stage_job option, accepted types).
+_STAGE_FIELDS: dict[str, tuple[str, Any]] = {
+    "status": ("status", str),
+    "creditCost": ("credit_cost", int),
+    "prompt": ("prompt", str),
+    "resolution": ("resolution", str),
+    "duration": ("duration", int),
+    "model": ("model", str),
+    "error": ("error", str),
+    "createdAt": ("created_at", str),
+    "teammate": ("teammate", bool),
+}
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from generations.apiframe.payloads import MODEL
 
 from .clips import ClipMaker, ClipOrder
 from .faults import FaultPlan
-from .jobs import FINAL, IdSource, JobRecord, JobStore, iso
+from .jobs import FINAL, PRICES, IdSource, JobRecord, JobStore, iso
 from .routes import Handler
 from .uploads import UploadStore
 from .webhooks import WebhookSender
@@ -32,6 +33,18 @@ from .webhooks import WebhookSender
 log = logging.getLogger(__name__)
 
 RESULT_SHAPES = ("videoUrl", "url", "string", "list")
+# GET /v2/models: the catalog entry for the one model simulated, priced from the job price table.
+CATALOG = (
+    {
+        "id": MODEL,
+        "label": "Hailuo 2.3 Fast",
+        "description": "MiniMax Hailuo 2.3 Fast: 6 s or 10 s clips at 768p, 6 s at 1080p.",
+        "modality": "video",
+        "costMin": min(PRICES.values()),
+        "costMax": max(PRICES.values()),
+        "pricingMode": "per-output",
+    },
+)
 TICK_SECONDS = (0.02, 0.25)
 UPLOAD_PURGE_SECONDS = 30.0
 
@@ -55,6 +68,7 @@ class SimulatorServer:
         render_mode: str = "full",
         result_shape: str = "videoUrl",
         cache_dir: Path | None = None,
+        team_admin: bool = True,
     ) -> None:
         if result_shape not in RESULT_SHAPES:
             raise ValueError(f"result_shape must be one of {RESULT_SHAPES}, not {result_shape!r}")
@@ -65,6 +79,8 @@ class SimulatorServer:
         self.job_seconds = job_seconds
         self.job_spread = job_spread
         self.result_shape = result_shape
+        # Whether the key belongs to a team admin: only admins may list with scope=team.
+        self.team_admin = team_admin
         self.faults = FaultPlan(fault_rate, seed)
         self._timing = random.Random(None if seed is None else f"timing-{seed}")
         new_id = IdSource(seed)
@@ -174,6 +190,45 @@ class SimulatorServer:
         self.complete_now(job_id)
         return self.wait_for(job_id, timeout=timeout)
 
+    def stage_job(
+        self,
+        status: str = "COMPLETED",
+        *,
+        credit_cost: int | None = None,
+        prompt: str = "A job made outside the studio",
+        resolution: str = "768p",
+        duration: int = 6,
+        model: str = MODEL,
+        error: str | None = None,
+        created_at: datetime | None = None,
+        teammate: bool = False,
+    ) -> dict[str, Any]:
+        """A finished job the studio never submitted, billed `credit_cost` (default: its price)."""
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "hailuoParams": {"resolution": resolution, "duration": duration},
+        }
+        record = self.store.stage(
+            body,
+            status=status,
+            credit_cost=credit_cost,
+            error=error,
+            created_at=time.time() if created_at is None else _timestamp(created_at),
+            run_seconds=self.run_seconds(),
+            teammate=teammate,
+        )
+        if record.status == "COMPLETED":
+            self.schedule_render(record)
+        return self.job_json(record)
+
+    def set_credit_cost(self, job_id: str, credit_cost: int) -> dict[str, Any]:
+        """Bill a finished job another amount: a cost that differs from what the studio expects."""
+        return self.job_json(self.store.set_credit_cost(job_id, credit_cost))
+
+    def catalog(self, modality: str | None = None) -> list[dict[str, Any]]:
+        return [dict(entry) for entry in CATALOG if modality in (None, entry["modality"])]
+
     def jobs_created_for_key(self, key: str) -> int:
         return self.store.jobs_created_for_key(key)
 
@@ -212,7 +267,7 @@ class SimulatorServer:
         return {
             "id": record.id,
             "status": record.status,
-            "model": MODEL,
+            "model": record.model,
             "progress": _progress(record),
             "result": self._result(record),
             "error": record.error,
@@ -223,6 +278,12 @@ class SimulatorServer:
             "createdAt": iso(record.created_at),
             "completedAt": iso(record.completed_at),
         }
+
+    def listed_job_json(self, record: JobRecord) -> dict[str, Any]:
+        """A job as GET /v2/jobs lists it: the job resource without its `input`."""
+        listed = self.job_json(record)
+        del listed["input"]
+        return listed
 
     def _result(self, record: JobRecord) -> Any:
         if record.status != "COMPLETED":
@@ -307,6 +368,11 @@ class SimulatorServer:
 @functools.cache
 def _shared_transport() -> httpx.HTTPTransport:
     return httpx.HTTPTransport()
+
+
+def _timestamp(moment: datetime) -> float:
+    """Seconds since the epoch; a naive datetime is taken as UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _progress(record: JobRecord) -> int | None:

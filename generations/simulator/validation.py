@@ -5,7 +5,8 @@
 - a missing required field by the path it should have: `prompt`;
 - unknown keys by the path of the object holding them (as Zod reports `unrecognized_keys`):
   `hailuoParams` for `hailuoParams.foo`, and `(root)` for an unknown top-level key;
-- problems with the body as a whole (not JSON, not an object) under `(root)`.
+- problems with the body as a whole (not JSON, not an object) under `(root)`;
+- a bad query parameter by its name: `limit`, `status`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "apiframe" / "openapi-hailuo-2.3-fast.json"
 ROOT = "(root)"
 GENERATE = "POST /v2/videos/generate"
+LIST_JOBS = "GET /v2/jobs"
+LIST_MODELS = "GET /v2/models"
 MAX_IDEMPOTENCY_KEY = 255
 
 Details = dict[str, list[str]]
@@ -64,6 +67,49 @@ def response_schema(operation: str, status: int) -> dict[str, Any]:
 def _generate_validator() -> Draft202012Validator:
     schema = openapi()["paths"][GENERATE]["requestBody"]
     return Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+
+
+@cache
+def _query_schema(operation: str) -> dict[str, Any]:
+    """The operation's query parameters as one object schema (unknown parameters are ignored)."""
+    parameters = [
+        p for p in openapi()["paths"][operation].get("parameters", []) if p["in"] == "query"
+    ]
+    return {
+        "type": "object",
+        "properties": {p["name"]: p["schema"] for p in parameters},
+        "required": [p["name"] for p in parameters if p.get("required")],
+    }
+
+
+def parse_query(operation: str, query: dict[str, list[str]]) -> tuple[dict[str, Any], Details]:
+    """(the query's documented parameters, typed, defaults filled in; every problem with them).
+
+    `query` is what `urllib.parse.parse_qs` gives; a repeated parameter counts by its last value.
+    """
+    schema = _query_schema(operation)
+    values = {
+        name: _coerce(query[name][-1], declared)
+        for name, declared in schema["properties"].items()
+        if query.get(name)
+    }
+    details: Details = {}
+    for error in Draft202012Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(values):
+        for path, message in _describe(error):
+            _add(details, path, message)
+    defaults = {
+        name: declared["default"]
+        for name, declared in schema["properties"].items()
+        if "default" in declared
+    }
+    return defaults | values, details
+
+
+def _coerce(value: str, schema: dict[str, Any]) -> Any:
+    # Query values are strings; a number that reads as one is one (as Zod's z.coerce does).
+    if schema.get("type") == "integer" and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return value
 
 
 def normalize_generate(body: Any) -> Any:
@@ -139,6 +185,12 @@ def _describe(error: ValidationError) -> list[tuple[str, str]]:
             return [(path, f"Array must contain at least {expected} element(s)")]
         case "format" if expected == "uri":
             return [(path, "Invalid url")]
+        case "format" if expected == "uuid":
+            return [(path, "Invalid uuid")]
+        case "minimum":
+            return [(path, f"Number must be greater than or equal to {expected}")]
+        case "maximum":
+            return [(path, f"Number must be less than or equal to {expected}")]
     return [(path, error.message)]
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth.models import User
 from django.shortcuts import redirect
 from django.utils.html import format_html
 
-from .models import Budget, Generation, MemberQuota, Prompt
+from .models import Budget, Generation, MemberQuota, Prompt, Reconciliation
 
 admin.site.site_header = "Hailuo Studio administration"
 admin.site.site_title = "Hailuo Studio admin"
@@ -32,6 +32,8 @@ class GenerationAdmin(admin.ModelAdmin):
         "created_at",
         "seconds_to_clip_display",
         "deleted",
+        "deleted_while_running",
+        "deleted_by",
     ]
     list_filter = [
         "status",
@@ -39,29 +41,32 @@ class GenerationAdmin(admin.ModelAdmin):
         "duration",
         "prompt_optimizer",
         "over_budget",
+        "deleted_while_running",
         "owner",
         "created_at",
     ]
     search_fields = ["prompt__text", "job_id", "owner__username", "id"]
-    list_select_related = ["owner", "prompt"]
+    list_select_related = ["owner", "prompt", "deleted_by"]
     date_hierarchy = "created_at"
     raw_id_fields = ["prompt", "retry_of"]
     readonly_fields = [
         "id", "job_id", "progress", "credit_cost", "estimated_credits", "result_url",
         "created_at", "submitted_at", "finished_at", "stored_at", "updated_at", "deleted_at",
         "next_check_at", "attempts", "last_error", "lease_until", "lease_token", "clip_link",
-        "over_budget",
+        "over_budget", "settled_at", "deleted_by", "deleted_while_running", "overdue_checks",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["id", "owner", "prompt", "status", "failure_reason", "clip_link"]}),
         ("Settings", {"fields": ["resolution", "duration", "prompt_optimizer", "first_frame",
                                  "first_frame_url", "retry_of"]}),
         ("Apiframe", {"fields": ["job_id", "progress", "estimated_credits", "credit_cost",
-                                 "over_budget", "result_url"]}),
+                                 "settled_at", "over_budget", "result_url"]}),
         ("Timings", {"fields": ["created_at", "submitted_at", "finished_at", "stored_at",
-                                "updated_at", "deleted_at"]}),
+                                "updated_at"]}),
+        ("Deleted", {"fields": ["deleted_at", "deleted_by", "deleted_while_running"]}),
         ("Tracker", {"classes": ["collapse"], "fields": ["next_check_at", "attempts",
-                                                         "last_error", "lease_until", "lease_token"]}),
+                                                         "overdue_checks", "last_error",
+                                                         "lease_until", "lease_token"]}),
     ]  # fmt: skip
 
     def has_add_permission(self, request) -> bool:
@@ -124,3 +129,18 @@ class MemberAdmin(UserAdmin):
     inlines = [MemberQuotaInline]
     list_display = ["username", "email", "is_active", "is_staff", "last_login", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(admin.ModelAdmin):
+    """Checks against Apiframe's ledger: a record, never edited (start one on the usage page)."""
+
+    list_display = ["started_at", "since", "until", "state", "jobs_seen", "apiframe_billed",
+                    "studio_recorded", "requested_by"]  # fmt: skip
+    list_filter = ["state", "started_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

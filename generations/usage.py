@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from .models import Generation, Status
+from .models import Budget, Generation, MemberQuota, Status, committed_credits, month_bounds
 
 MAX_RANGE_DAYS = 366
 
@@ -66,14 +66,24 @@ class Period:
         if kind == "30d":
             return cls("30d", today - timedelta(days=29), today)
         if kind == "range":
-            first, last = parse_date(params.get("start") or ""), parse_date(params.get("end") or "")
+            try:
+                first = parse_date(params.get("start") or "")
+                last = parse_date(params.get("end") or "")
+            except ValueError:  # shaped like a date, but not one (2020-13-45)
+                first = last = None
             if not first or not last:
                 raise PeriodError("Choose both a first and a last day for the range.")
             if first > last:
                 raise PeriodError("The first day of the range comes after its last day.")
             if (last - first).days >= MAX_RANGE_DAYS:
                 raise PeriodError(f"A range can cover at most {MAX_RANGE_DAYS} days.")
-            return cls("range", first, last)
+            period = cls("range", first, last)
+            try:  # the database compares in UTC: both ends must exist there
+                utc = timezone.get_fixed_timezone(0)
+                period.start.astimezone(utc), period.end.astimezone(utc)
+            except OverflowError:
+                raise PeriodError("Choose a range between the years 1 and 9999.") from None
+            return period
         return cls("month", today.replace(day=1), today)
 
 
@@ -85,6 +95,9 @@ class Row:
     failed: int = 0
     credits: int = 0
     video_seconds: int = 0
+    deleted_while_running: int = 0
+    quota: int | None = None
+    left_this_month: int | None = None
     seconds_to_clip: list[float] = field(default_factory=list, repr=False)
 
     @property
@@ -96,25 +109,39 @@ class Row:
         return self.member.get_username() if self.member else "Total"
 
 
+FIGURES = ("submitted", "completed", "failed", "credits", "video_seconds", "deleted_while_running")
+
+
 class UsageReport:
-    """Per member: generations submitted, completed and failed, credits spent on successful ones,
-    seconds of video made and the median time from submission to a stored clip."""
+    """Per member (every active one, and anyone else who made a clip in the period): generations
+    submitted, completed and failed, credits by the studio's one rule (what Apiframe billed, else
+    what is reserved while it may still bill; deleted clips included), seconds of video made, the
+    median time from submission to a stored clip, and this month's quota and what is left."""
 
     def __init__(self, period: Period) -> None:
         self.period = period
         generations = Generation.objects.filter(
             created_at__gte=period.start, created_at__lt=period.end
         )
-        completed = Q(status=Status.COMPLETED)
-        per_member = generations.values("owner").annotate(
-            submitted=Count("pk"),
-            completed=Count("pk", filter=completed),
-            failed=Count("pk", filter=Q(status=Status.FAILED)),
-            credits=Coalesce(Sum("credit_cost", filter=completed), 0),
-            video_seconds=Coalesce(Sum("duration", filter=completed), 0),
+        completed = Q(status=Status.COMPLETED, deleted_at__isnull=True)
+        per_member = {
+            figures.pop("owner"): figures
+            for figures in generations.values("owner").annotate(
+                submitted=Count("pk"),
+                completed=Count("pk", filter=completed),
+                failed=Count("pk", filter=Q(status=Status.FAILED)),
+                credits=Coalesce(Sum(committed_credits()), 0),
+                video_seconds=Coalesce(Sum("duration", filter=completed), 0),
+                deleted_while_running=Count("pk", filter=Q(deleted_while_running=True)),
+            )
+        }
+        members = (
+            get_user_model()
+            .objects.filter(Q(is_active=True) | Q(pk__in=per_member))
+            .order_by("username")
         )
-        members = get_user_model().objects.in_bulk({row["owner"] for row in per_member})
-        self.rows = [Row(member=members[figures.pop("owner")], **figures) for figures in per_member]
+        self.rows = [Row(member=member, **per_member.get(member.pk, {})) for member in members]
+        self._add_quotas()
         by_member = {row.member.pk: row for row in self.rows}
         for owner, submitted, stored in generations.filter(completed).values_list(
             "owner", "submitted_at", "stored_at"
@@ -124,18 +151,35 @@ class UsageReport:
         self.rows.sort(key=lambda row: (-row.credits, -row.submitted, row.name.lower()))
         self.totals = Row(member=None)
         for row in self.rows:
-            for name in ("submitted", "completed", "failed", "credits", "video_seconds"):
+            for name in FIGURES:
                 setattr(self.totals, name, getattr(self.totals, name) + getattr(row, name))
             self.totals.seconds_to_clip.extend(row.seconds_to_clip)
-        self.daily = self._daily_credits(generations.filter(completed))
+        self.daily = self._daily_credits(generations)
+
+    def _add_quotas(self) -> None:
+        """This month's quota and what is left, as the form shows each member (two queries)."""
+        start, end = month_bounds()
+        spent = dict(
+            Generation.objects.filter(created_at__gte=start, created_at__lt=end)
+            .values("owner")
+            .annotate(credits=Coalesce(Sum(committed_credits()), 0))
+            .values_list("owner", "credits")
+        )
+        default_quota = Budget.current().member_monthly_credits
+        personal = dict(MemberQuota.objects.values_list("member_id", "monthly_credits"))
+        for row in self.rows:
+            row.quota = personal.get(row.member.pk, default_quota)
+            if row.quota is not None:
+                row.left_this_month = max(0, row.quota - spent.get(row.member.pk, 0))
 
     @staticmethod
-    def _daily_credits(completed) -> dict[date, dict[int, int]]:
+    def _daily_credits(generations) -> dict[date, dict[int, int]]:
         daily: dict[date, dict[int, int]] = defaultdict(dict)
         for day, owner, credits in (
-            completed.annotate(day=TruncDate("created_at"))
+            generations.annotate(day=TruncDate("created_at"))
             .values("day", "owner")
-            .annotate(credits=Coalesce(Sum("credit_cost"), 0))
+            .annotate(credits=Coalesce(Sum(committed_credits()), 0))
+            .filter(credits__gt=0)
             .values_list("day", "owner", "credits")
         ):
             daily[day][owner] = credits
@@ -143,10 +187,14 @@ class UsageReport:
 
     def csv_rows(self) -> list[list]:
         header = ["Member", "Submitted", "Completed", "Failed", "Credits spent",
-                  "Seconds of video", "Median seconds from submit to clip"]  # fmt: skip
+                  "Seconds of video", "Median seconds from submit to clip",
+                  "Deleted while running", "Monthly quota", "Left this month"]  # fmt: skip
         body = [
             [row.name, row.submitted, row.completed, row.failed, row.credits, row.video_seconds,
-             "" if row.median_seconds_to_clip is None else f"{row.median_seconds_to_clip:.1f}"]
+             "" if row.median_seconds_to_clip is None else f"{row.median_seconds_to_clip:.1f}",
+             row.deleted_while_running,
+             "" if row.quota is None else row.quota,
+             "" if row.left_this_month is None else row.left_this_month]
             for row in [*self.rows, self.totals]
         ]  # fmt: skip
         return [header, *body]

@@ -6,15 +6,17 @@ from generations.views import login, usage
 
 # Failed logins are throttled on the admin's login page as on the studio's.
 admin.site.login_form = login.ThrottledAdminAuthenticationForm
+admin.site.login = login.throttled_login(admin.site.login)
 
 urlpatterns = [
     # Before the admin's own URLs, which would take "usage/" for an app's name.
     path("admin/usage/", usage.usage_review, name="usage_review"),
     path("admin/usage.csv", usage.usage_csv, name="usage_csv"),
+    path("admin/usage/check/", usage.check_ledger, name="usage_check_ledger"),
     path("admin/", admin.site.urls),
     # Not django.contrib.auth.urls: its password-reset pages are open to anyone and would email
     # links the studio has no mail server for (staff reset passwords in the admin).
-    path("accounts/login/", login.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", login.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

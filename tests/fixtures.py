@@ -90,6 +90,8 @@ def make_generation(db):
                 "job_id", fields.get("job_id", "00000000-0000-4000-8000-000000000000")
             )
             fields.setdefault("submitted_at", fields["created_at"] + timedelta(seconds=1))
+        if status in ("completed", "failed", "cancelled"):
+            fields.setdefault("settled_at", fields["created_at"] + timedelta(seconds=2))
         if status == "completed":
             fields.setdefault("video", "clips/example.mp4")
             fields.setdefault("poster", "posters/example.jpg")

@@ -56,7 +56,7 @@ def test_the_team_budget_is_never_exceeded(team):
     budget.save()
     outcomes = submit_all_at_once(team)
     assert outcomes == {"admitted": 10, "refused": MEMBERS * ATTEMPTS_EACH - 10}
-    assert Budget.current().standing(team[0]).team_spent == 50
+    assert Generation.objects.standing(team[0]).team_spent == 50
 
 
 def test_no_quota_is_ever_exceeded(team):

@@ -37,7 +37,7 @@ def finish(generation, credit_cost):
 def test_a_submission_reserves_its_estimate(budget, alice):
     generation = Generation.start(owner=alice, prompt_text="x", resolution="1080p", duration=6)
     assert generation.estimated_credits == 10
-    assert budget.standing(alice).spent == 10
+    assert Generation.objects.standing(alice).spent == 10
 
 
 def test_completion_settles_with_the_real_cost(budget, alice):
@@ -45,20 +45,20 @@ def test_completion_settles_with_the_real_cost(budget, alice):
     Generation.objects.filter(pk=generation.pk).update(status=Status.SUBMITTED)
     generation.refresh_from_db()
     finish(generation, credit_cost=4)
-    assert budget.standing(alice).spent == 4
+    assert Generation.objects.standing(alice).spent == 4
 
 
 def test_failure_releases_the_reservation(budget, alice):
     generation = Generation.start(owner=alice, prompt_text="x")
     generation.fail("Apiframe could not make this clip: content policy", credit_cost=0)
-    assert budget.standing(alice).spent == 0
+    assert Generation.objects.standing(alice).spent == 0
 
 
 def test_a_failure_before_apiframe_billed_releases_it_too(budget, alice):
     Generation.start(owner=alice, prompt_text="x").fail(
         "It could not be submitted within 15 minutes."
     )
-    assert budget.standing(alice).spent == 0
+    assert Generation.objects.standing(alice).spent == 0
 
 
 def test_the_price_table_is_the_budgets(budget, alice):
@@ -112,7 +112,7 @@ def test_a_finished_clip_frees_a_place(budget, alice, alice_client):
     Generation.start(owner=alice, prompt_text="b")
     Generation.start(owner=alice, prompt_text="c")
     first.fail("gone")
-    assert budget.standing(alice).running == 2
+    assert Generation.objects.standing(alice).running == 2
     assert 'id="gen-' in post(alice_client).content.decode()
 
 
@@ -183,4 +183,4 @@ def test_last_months_clips_do_not_count(budget, alice):
     start, _ = month_bounds()
     Generation.start(owner=alice, prompt_text="x")
     Generation.objects.update(created_at=start - timedelta(seconds=1))
-    assert budget.standing(alice).spent == 0
+    assert Generation.objects.standing(alice).spent == 0

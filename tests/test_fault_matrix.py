@@ -39,6 +39,8 @@ class Case:
     jobs: int = 1  # Apiframe jobs created for the generation
     deadline: int | None = None
     simulator: dict[str, Any] = field(default_factory=dict)
+    # Ended for the member while Apiframe may still finish (and bill) the job: still followed.
+    still_billing: bool = False
 
     @property
     def abandons_requests(self) -> bool:
@@ -106,6 +108,7 @@ CASES: dict[str, Case] = {
         status=FAILED,
         reason="Apiframe did not finish this clip within 3 seconds.",
         deadline=SHORT_DEADLINE,
+        still_billing=True,
     ),
     "the job fails upstream": Case(
         {"submit": (Fault.fail_job("The prompt was flagged by moderation"),)},
@@ -173,10 +176,10 @@ def start(owner, *, first_frame: bool = False) -> Generation:
 
 
 def settle(generation: Generation) -> Generation:
-    """What the cluster does: the queued submit task, then the tracker until nothing is left."""
+    """What the cluster does: the queued submit task, then the tracker until the clip ended."""
     tasks.submit_generation(str(generation.pk))
     assert track.run_tracker(seconds=60)
-    assert not Generation.objects.in_pipeline().exists(), "the tracker stopped with work left"
+    assert not Generation.objects.changing().exists(), "the tracker stopped with work left"
     generation.refresh_from_db()
     return generation
 
@@ -201,6 +204,7 @@ def test_it_ends_every_fault_in_the_right_state_submitted_once(case, studio_on, 
     assert generation.status == case.status, generation.failure_reason
     assert_reason(generation, case.reason)
     assert simulator.jobs_created_for_key(str(generation.pk)) == case.jobs
+    assert generation.may_still_bill == case.still_billing
     if not case.abandons_requests:
         assert simulator.overlapping_requests() == {}
     if case.status == COMPLETED:

@@ -128,7 +128,7 @@ class RecordingPool:
         return Future()
 
 
-@pytest.mark.parametrize(("threads", "posters"), [(4, 1), (8, track.POSTER_THREADS)])
+@pytest.mark.parametrize(("threads", "posters"), [(4, 1), (8, track.BACKGROUND_THREADS)])
 def test_posters_take_only_threads_active_work_leaves_free(
     make_generation, alice, threads, posters
 ):

@@ -89,7 +89,9 @@ def test_storing_is_refused_after_the_owner_deleted_it(running):
     storer = Generation.objects.get(pk=running.pk)
     Generation.objects.get(pk=running.pk).soft_delete()
     assert storer.mark_stored(video="clips/x.mp4", poster="posters/x.jpg") is False
-    assert Generation.objects.get(pk=running.pk).status == Status.CANCELLED
+    deleted = Generation.objects.get(pk=running.pk)
+    assert deleted.status == Status.PROCESSING and not deleted.video
+    assert deleted.credit_cost == 5 and deleted.settled_at is not None  # billed, and recorded
 
 
 def test_two_trackers_never_claim_the_same_generation(make_generation, alice):

@@ -1,5 +1,6 @@
 """The staff usage page: every number, the CSV, the links, the chart and the balance, on data
-whose totals are known."""
+whose totals are known. Credits follow the studio's one rule: what Apiframe billed, else what is
+reserved while it may still bill (Alice's running clip)."""
 
 import csv
 import io
@@ -56,15 +57,16 @@ def rows(response) -> dict[str, list]:
 
 def test_every_number_matches_the_data(staff_client, known_month, frozen_today):
     assert rows(page(staff_client)) == {
-        "alice": [5, 3, 1, 25, 22, 30.0],
+        "alice": [5, 3, 1, 30, 22, 30.0],
         "bob": [2, 1, 1, 5, 6, 60.0],
-        "Total": [7, 4, 2, 30, 28, 35.0],
+        "sam": [0, 0, 0, 0, 0, None],  # staff, active, made nothing: still a row
+        "Total": [7, 4, 2, 35, 28, 35.0],
     }
 
 
 def test_the_numbers_are_on_the_page(staff_client, known_month, frozen_today):
     html = page(staff_client).content.decode()
-    for text in ("November 2026", ">25</a>", ">22</a>", "30.0 s", "60.0 s", ">30</a>", "35.0 s"):
+    for text in ("November 2026", ">30</a>", ">22</a>", "30.0 s", "60.0 s", ">35</a>", "35.0 s"):
         assert text in html
 
 
@@ -102,8 +104,9 @@ def test_the_csv_has_exactly_the_rows_on_screen(staff_client, known_month, froze
     assert response["Content-Type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(response.content.decode())))
     assert table[0][0] == "Member"
-    body = {line[0]: line[1:] for line in table[1:]}
-    expected = {name: [str(v) if not isinstance(v, float) else f"{v:.1f}" for v in values]
+    body = {line[0]: line[1:7] for line in table[1:]}
+    shown = {int: str, float: lambda v: f"{v:.1f}", type(None): lambda v: ""}
+    expected = {name: [shown[type(v)](v) for v in values]
                 for name, values in rows(on_screen).items()}  # fmt: skip
     assert body == expected
 
@@ -125,7 +128,7 @@ def test_the_chart_stacks_credits_by_member_per_day(staff_client, known_month, f
     chart = response.context["chart"]
     titles = sorted(bar.title for bar in chart.bars)
     assert titles == [
-        "alice, 10 Nov: 5 credits",
+        "alice, 10 Nov: 10 credits",
         "alice, 11 Nov: 20 credits",
         "bob, 12 Nov: 5 credits",
     ]
@@ -169,7 +172,7 @@ def test_members_cannot_see_it(alice_client, db):
 
 def test_deleted_clips_still_count(staff_client, known_month, frozen_today):
     Generation.objects.filter(prompt__text="alice 5 0").get().soft_delete()
-    assert rows(page(staff_client))["alice"][3] == 25
+    assert rows(page(staff_client))["alice"][3] == 30
 
 
 def test_period_parsing_defaults_to_this_month():

@@ -1,21 +1,22 @@
-"""The studio's data: prompts, generations (with their state machine), budgets and leases."""
+"""The studio's data: prompts, generations (with their state machine), budgets, leases and the
+ledger checks against Apiframe. Imports run one way: statuses, budgets, prompts → generations."""
 
 from .budgets import Budget, BudgetRefusal, MemberQuota, Standing, month_bounds
-from .generations import (
-    ACTIVE_STATUSES,
-    UPSTREAM_STATUSES,
-    Duration,
-    Generation,
-    GenerationQuerySet,
-    Resolution,
-    Status,
-    first_frame_path,
-)
+from .generations import Duration, Generation, GenerationQuerySet, Resolution, first_frame_path
 from .leases import Lease
 from .prompts import PROMPT_MAX_LENGTH, Prompt, PromptQuerySet
+from .reconciliations import Reconciliation
+from .statuses import (
+    ACTIVE_STATUSES,
+    BILLING_OPEN,
+    UPSTREAM_STATUSES,
+    Status,
+    committed_credits,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "BILLING_OPEN",
     "PROMPT_MAX_LENGTH",
     "UPSTREAM_STATUSES",
     "Budget",
@@ -27,9 +28,11 @@ __all__ = [
     "MemberQuota",
     "Prompt",
     "PromptQuerySet",
+    "Reconciliation",
     "Resolution",
     "Standing",
     "Status",
+    "committed_credits",
     "first_frame_path",
     "month_bounds",
 ]

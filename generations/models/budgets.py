@@ -1,8 +1,9 @@
 """What the team may spend: a monthly team budget, per-member quotas and a cap on clips in flight.
 
-Credits for clips in flight are reserved at submission (the price table's estimate), replaced by
-Apiframe's real creditCost when a job finishes, and released when it fails. Admission happens under
-a lock on the budget row, so members submitting at the same moment can never overshoot together.
+Credits for clips in flight are reserved at submission (the price table's estimate) and replaced
+by Apiframe's real creditCost when its job ends (statuses.py has the rule). Admission happens under
+a lock on the budget row (Generation.start), so members submitting at the same moment can never
+overshoot together.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -28,18 +27,6 @@ def month_bounds(moment: datetime | None = None) -> tuple[datetime, datetime]:
 def renewal_words(moment: datetime | None = None) -> str:
     renews: date = month_bounds(moment)[1].date()
     return f"{renews.day} {renews:%B}"
-
-
-def committed_credits():
-    """Per generation: what Apiframe billed, else the reservation while in flight, else nothing."""
-    from .generations import ACTIVE_STATUSES
-
-    reserved = Case(
-        When(status__in=ACTIVE_STATUSES, then="estimated_credits"),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return Coalesce("credit_cost", reserved, output_field=IntegerField())
 
 
 class BudgetRefusal(Exception):
@@ -151,32 +138,6 @@ class Budget(models.Model):
             "monthly_credits", flat=True
         )
         return next(iter(personal), self.member_monthly_credits)
-
-    def standing(self, member, moment: datetime | None = None) -> Standing:
-        """This month's figures for a member, in one query over the month's generations."""
-        from .generations import ACTIVE_STATUSES, Generation
-
-        start, end = month_bounds(moment)
-        figures = Generation.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
-            spent=Coalesce(Sum(committed_credits(), filter=Q(owner=member)), 0),
-            team_spent=Coalesce(Sum(committed_credits()), 0),
-            running=Count("pk", filter=Q(owner=member, status__in=ACTIVE_STATUSES)),
-        )
-        return Standing(
-            **figures,
-            quota=self.quota_for(member),
-            team_budget=self.team_monthly_credits,
-            max_running=self.max_running_per_member,
-            renews=renewal_words(moment),
-        )
-
-    def admit(self, member, credits: int, *, override: bool = False) -> str | None:
-        """Raise BudgetRefusal if this submission breaks a rule; with `override` (staff), let it
-        through and return the rule it broke, for the record."""
-        refusal = self.standing(member).refusal(credits)
-        if refusal and not (override and member.is_staff):
-            raise BudgetRefusal(refusal)
-        return refusal
 
 
 class MemberQuota(models.Model):

@@ -10,32 +10,30 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from ..apiframe.payloads import Job, JobStatus
+from .budgets import Budget, BudgetRefusal, Standing, month_bounds, renewal_words
 from .prompts import Prompt
+from .statuses import (
+    ACTIVE_STATUSES,
+    AWAITING_POSTER,
+    BILLING_OPEN,
+    IN_FLIGHT,
+    UPSTREAM_STATUSES,
+    Status,
+    committed_credits,
+)
 
 # If the queued submit task is lost (a cluster killed at the wrong moment), the tracker submits.
 SUBMIT_FALLBACK_SECONDS = 10
 # A stored clip's poster is made this long after, so the next finished clips are stored first.
 POSTER_DELAY_SECONDS = 1.0
-
-
-class Status(models.TextChoices):
-    WAITING = "waiting", "Waiting to submit"
-    SUBMITTED = "submitted", "Queued"
-    PROCESSING = "processing", "Generating"
-    COMPLETED = "completed", "Ready"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-ACTIVE_STATUSES = (Status.WAITING, Status.SUBMITTED, Status.PROCESSING)
-UPSTREAM_STATUSES = (Status.SUBMITTED, Status.PROCESSING)
-# A finished clip shows as soon as it is stored; its poster is made afterwards, by the tracker.
-AWAITING_POSTER = Q(status=Status.COMPLETED, poster="", next_check_at__isnull=False)
+# A job the studio gave up on is first asked about again this long after.
+FOLLOW_UP_DELAY = timedelta(seconds=60)
 
 
 class Resolution(models.TextChoices):
@@ -64,9 +62,23 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def awaiting_poster(self) -> GenerationQuerySet:
         return self.filter(AWAITING_POSTER)
 
-    def in_pipeline(self) -> GenerationQuerySet:
-        """What the tracker still has to do: active generations, and posters to make."""
+    def changing(self) -> GenerationQuerySet:
+        """What a gallery shows as still on its way: clips being made, posters to come."""
         return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER)
+
+    def billing_open(self) -> GenerationQuerySet:
+        return self.filter(BILLING_OPEN)
+
+    def in_pipeline(self) -> GenerationQuerySet:
+        """What the tracker still has to do: active generations, posters to make, and jobs the
+        member is done with that Apiframe may still bill."""
+        return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | BILLING_OPEN)
+
+    def needing_the_tracker(self, within: timedelta) -> GenerationQuerySet:
+        """What keeps a tracker loop running: clips on their way, and jobs to follow that are
+        due within `within` (a later one is left to the next scheduled loop)."""
+        follow_soon = BILLING_OPEN & Q(next_check_at__lte=timezone.now() + within)
+        return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | follow_soon)
 
     def for_cards(self) -> GenerationQuerySet:
         return self.select_related("owner", "prompt")
@@ -128,6 +140,29 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         deadline = timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
         return self.active().filter(created_at__lt=now - deadline)
 
+    def credits(self) -> int:
+        """What these generations cost by the studio's one rule (see statuses.py)."""
+        return self.aggregate(credits=Coalesce(Sum(committed_credits()), 0))["credits"]
+
+    def standing(self, member, budget: Budget | None = None, moment=None) -> Standing:
+        """Where `member` stands this month, in one query over the month's generations."""
+        budget = budget or Budget.current()
+        start, end = month_bounds(moment)
+        this_month = Q(created_at__gte=start, created_at__lt=end)
+        in_flight = Q(owner=member) & IN_FLIGHT  # a job from last month may still be running
+        figures = self.filter(this_month | in_flight).aggregate(
+            spent=Coalesce(Sum(committed_credits(), filter=this_month & Q(owner=member)), 0),
+            team_spent=Coalesce(Sum(committed_credits(), filter=this_month), 0),
+            running=Count("pk", filter=in_flight),
+        )
+        return Standing(
+            **figures,
+            quota=budget.quota_for(member),
+            team_budget=budget.team_monthly_credits,
+            max_running=budget.max_running_per_member,
+            renews=renewal_words(moment),
+        )
+
 
 class Generation(models.Model):
     """One clip requested by a team member, from the form to the stored MP4."""
@@ -173,10 +208,28 @@ class Generation(models.Model):
     stored_at = models.DateTimeField(null=True, blank=True, help_text="Clip saved in the studio.")
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    deleted_while_running = models.BooleanField(
+        default=False, help_text="Deleted before Apiframe finished it: still billed if it did."
+    )
+    settled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the studio learned what Apiframe billed; empty while it may still bill.",
+    )
 
     # The tracker's bookkeeping: when to look next, how often it tried, who holds the lease.
     next_check_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed tries in a row.")
+    overdue_checks = models.PositiveSmallIntegerField(
+        default=0, help_text="Checks since the job should have been done."
+    )
     last_error = models.TextField(blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True, db_index=True)
@@ -219,6 +272,11 @@ class Generation(models.Model):
         return bool(self.first_frame or self.first_frame_url)
 
     @property
+    def awaits_first_frame(self) -> bool:
+        """Its first frame was given by web address and has yet to be fetched."""
+        return self.status == Status.WAITING and bool(self.first_frame_url) and not self.first_frame
+
+    @property
     def seconds_elapsed(self) -> int:
         end = timezone.now() if self.is_active else (self.stored_at or self.updated_at)
         return max(0, int((end - self.created_at).total_seconds()))
@@ -237,6 +295,22 @@ class Generation(models.Model):
     def cursor(self) -> str:
         return f"{self.created_at.isoformat()}_{self.pk}"
 
+    @property
+    def may_still_bill(self) -> bool:
+        return self.settled_at is None
+
+    @property
+    def delete_warning(self) -> str:
+        """What deleting costs, in words, for the confirmation a member answers first."""
+        if not self.may_still_bill:
+            return "Delete this clip for the whole team?"
+        credits = f"{self.estimated_credits} credit{'s' if self.estimated_credits != 1 else ''}"
+        return (
+            "Apiframe may still be making this clip, and it cannot be stopped: if Apiframe "
+            f"finishes it, it is still billed (about {credits}) and counts against your quota, "
+            "though the clip is not kept. Delete it for the whole team?"
+        )
+
     @classmethod
     def start(
         cls,
@@ -251,8 +325,6 @@ class Generation(models.Model):
 
         `over_budget` is a staff member's explicit override. The caller enqueues the submission.
         """
-        from .budgets import Budget, BudgetRefusal
-
         generation = cls(owner=owner, **settings_)
         if first_frame is not None:
             # Written before the transaction, so the budget lock is never held over file I/O.
@@ -263,9 +335,10 @@ class Generation(models.Model):
                 generation.estimated_credits = budget.price(
                     generation.resolution, generation.duration
                 )
-                broken_rule = budget.admit(
-                    owner, generation.estimated_credits, override=over_budget
-                )
+                standing = Generation.objects.standing(owner, budget)
+                broken_rule = standing.refusal(generation.estimated_credits)
+                if broken_rule and not (over_budget and owner.is_staff):
+                    raise BudgetRefusal(broken_rule)
                 generation.over_budget = broken_rule is not None
                 generation.prompt = Prompt.record_use(prompt_text, owner)
                 generation.next_check_at = timezone.now() + timedelta(
@@ -302,7 +375,8 @@ class Generation(models.Model):
 
     def _transition(self, allowed: tuple[str, ...], extra: Q | None = None, **changes: Any) -> bool:
         """Apply `changes` only if the row is still in an allowed status; True if this call won."""
-        changes.setdefault("updated_at", timezone.now())
+        # A deleted clip's progress is nobody's to see: leave updated_at, so no gallery redraws.
+        changes.setdefault("updated_at", F("updated_at") if self.deleted_at else timezone.now())
         rows = Generation.objects.filter(pk=self.pk, status__in=allowed)
         if extra is not None:
             rows = rows.filter(extra)
@@ -318,6 +392,12 @@ class Generation(models.Model):
             first_frame_upload_url=url, first_frame_upload_expires_at=expires_at
         )
         self.first_frame_upload_url, self.first_frame_upload_expires_at = url, expires_at
+
+    def keep_first_frame(self, name: str) -> bool:
+        """The image fetched from its web address, kept like an upload; False if too late."""
+        return self._transition(
+            (Status.WAITING,), Q(first_frame=""), first_frame=name, updated_at=F("updated_at")
+        )
 
     def mark_submitted(self, job_id: str, *, first_check_at: datetime) -> bool:
         now = timezone.now()
@@ -339,7 +419,11 @@ class Generation(models.Model):
             return self.mark_finished_upstream(job)
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
             reason = job.error or "Apiframe could not make this clip."
-            return self.fail(f"Apiframe could not make this clip: {reason}", credit_cost=0)
+            return self.fail(
+                f"Apiframe could not make this clip: {reason}",
+                credit_cost=job.credit_cost or 0,
+                finished_at=job.completed_at or timezone.now(),
+            )
         if job.status == JobStatus.PROCESSING:
             progress = min(99, job.progress or 0)
             return self._transition(
@@ -351,19 +435,31 @@ class Generation(models.Model):
             )
         return False
 
+    def billed_by(self, job: Job) -> int:
+        """What Apiframe billed for its finished job (its estimate if it did not say)."""
+        if job.status != JobStatus.COMPLETED:
+            return job.credit_cost or 0
+        return self.estimated_credits if job.credit_cost is None else job.credit_cost
+
     def mark_finished_upstream(self, job: Job) -> bool:
-        """Apiframe finished: remember where the clip is; storing it comes next."""
+        """Apiframe finished and billed: record the cost; storing the clip comes next."""
         url = job.video_url
+        finished_at = job.completed_at or timezone.now()
         if not url:
-            return self.fail("Apiframe finished the job but sent no video.", credit_cost=0)
+            return self.fail(
+                "Apiframe finished the job but sent no video.",
+                credit_cost=self.billed_by(job),
+                finished_at=finished_at,
+            )
         return self._transition(
             UPSTREAM_STATUSES,
             Q(result_url=""),
             status=Status.PROCESSING,
             progress=100,
             result_url=url,
-            credit_cost=job.credit_cost,
-            finished_at=job.completed_at or timezone.now(),
+            credit_cost=self.billed_by(job),
+            finished_at=finished_at,
+            settled_at=timezone.now(),
             next_check_at=timezone.now(),
             attempts=0,
         )
@@ -373,12 +469,25 @@ class Generation(models.Model):
         now = timezone.now()
         return self._transition(
             (Status.PROCESSING,),
-            ~Q(result_url=""),
+            ~Q(result_url="") & Q(deleted_at__isnull=True),
             status=Status.COMPLETED,
             video=video,
             poster=poster,
             stored_at=now,
+            settled_at=self.settled_at or now,  # billed when Apiframe finished; never open here
             next_check_at=None if poster else now + timedelta(seconds=POSTER_DELAY_SECONDS),
+            attempts=0,
+            lease_until=None,
+            lease_token="",
+        )
+
+    def close_deleted(self) -> bool:
+        """Apiframe finished a clip deleted while running: its cost is recorded, no copy kept."""
+        return self._transition(
+            (Status.PROCESSING,),
+            ~Q(result_url="") & Q(deleted_at__isnull=False),
+            status=Status.COMPLETED,
+            next_check_at=None,
             attempts=0,
             lease_until=None,
             lease_token="",
@@ -409,18 +518,92 @@ class Generation(models.Model):
             lease_token="",
         )
 
-    def fail(self, reason: str, **changes: Any) -> bool:
+    def fail(
+        self, reason: str, *, may_still_bill: bool = False, follow_at=None, **changes: Any
+    ) -> bool:
+        """The clip failed for the member. With `may_still_bill` (the studio gave up on a job
+        Apiframe is still making), its reservation stays and the tracker follows the job from
+        `follow_at` until Apiframe says what it billed."""
+        following = may_still_bill and bool(self.job_id)
+        now = timezone.now()
         return self._transition(
             ACTIVE_STATUSES,
             status=Status.FAILED,
             failure_reason=reason,
-            next_check_at=None,
+            next_check_at=(follow_at or now + FOLLOW_UP_DELAY) if following else None,
+            settled_at=None if following else (self.settled_at or now),
+            attempts=0,
             lease_until=None,
             lease_token="",
             **changes,
         )
 
-    def schedule(self, at: datetime, *, error: str = "", attempts: int | None = None) -> bool:
+    def apply_late_job(self, job: Job) -> bool:
+        """What Apiframe says of a job the member is done with (failed by the studio, deleted):
+        once it ended, record what it billed. A clip it finished after all is stored, unless
+        deleted, as the member would want."""
+        if job.status not in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
+            return False
+        now = timezone.now()
+        ended: dict[str, Any] = {
+            "credit_cost": self.billed_by(job),
+            "finished_at": job.completed_at or now,
+            "settled_at": now,
+            "attempts": 0,
+            "lease_until": None,
+            "lease_token": "",
+        }
+        url = job.video_url if job.status == JobStatus.COMPLETED and not job.expired else None
+        if url and not self.deleted_at:
+            return self._transition(
+                (Status.FAILED,),
+                BILLING_OPEN & Q(deleted_at__isnull=True),
+                status=Status.PROCESSING,
+                failure_reason="",
+                progress=100,
+                result_url=url,
+                next_check_at=now,
+                **ended,
+            )
+        if job.status == JobStatus.COMPLETED and self.deleted_at:
+            ended["status"] = Status.COMPLETED  # billed; deleted, so no copy is kept
+        return self._transition(
+            (Status.FAILED, Status.CANCELLED),
+            BILLING_OPEN,
+            next_check_at=None,
+            **ended,
+        )
+
+    def correct_cost(self, credit_cost: int) -> bool:
+        """Apiframe's own ledger says the job cost something else: Apiframe's word stands."""
+        return self._transition(
+            tuple(Status),
+            Q(settled_at__isnull=False) & ~Q(credit_cost=credit_cost),
+            credit_cost=credit_cost,
+            updated_at=F("updated_at"),
+        )
+
+    def settle(self, note: str, *, credit_cost: int | None = None) -> bool:
+        """Stop following a job whose end Apiframe will not tell (unknown to it, or too old)."""
+        return self._transition(
+            (Status.FAILED, Status.CANCELLED),
+            BILLING_OPEN,
+            credit_cost=credit_cost,
+            settled_at=timezone.now(),
+            next_check_at=None,
+            last_error=note,
+            lease_until=None,
+            lease_token="",
+        )
+
+    def schedule(
+        self,
+        at: datetime,
+        *,
+        error: str = "",
+        attempts: int | None = None,
+        overdue_checks: int | None = None,
+    ) -> bool:
         """Release this worker's claim and say when to look again; False if the claim is no
         longer this worker's (it expired and another took the generation over)."""
         changes: dict[str, Any] = {
@@ -431,27 +614,66 @@ class Generation(models.Model):
         }
         if attempts is not None:
             changes["attempts"] = attempts
+        if overdue_checks is not None:
+            changes["overdue_checks"] = overdue_checks
         # Not a visible change: leave updated_at alone so the gallery is not told to redraw.
         return self._transition(
-            (*ACTIVE_STATUSES, Status.COMPLETED),
-            (Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER) & Q(lease_token=self.lease_token),
+            tuple(Status),
+            (Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | BILLING_OPEN)
+            & Q(lease_token=self.lease_token),
             updated_at=F("updated_at"),
             **changes,
         )
 
-    def soft_delete(self) -> None:
-        """Hide from the gallery and drop the files; the row stays for the team's usage figures."""
-        self._transition(ACTIVE_STATUSES, status=Status.CANCELLED, next_check_at=None)
-        files = [f for f in (self.video, self.poster, self.first_frame) if f]
+    def soft_delete(self, by=None) -> None:
+        """Hide from the gallery and drop the files; the row stays for the team's figures.
+
+        Apiframe cannot be told to stop, so a clip it may still be making keeps its reservation
+        and in-flight slot: the tracker follows the job to its end and records what it billed.
+        Only a clip never sent (unclaimed, never tried) ends here, as nothing can be billed.
+        """
         now = timezone.now()
-        Generation.objects.filter(pk=self.pk).update(
+        self._transition(
+            (Status.WAITING,),
+            Q(attempts=0, lease_token=""),
+            status=Status.CANCELLED,
+            next_check_at=None,
+            settled_at=now,
+        )
+        files = [f.name for f in (self.video, self.poster, self.first_frame) if f]
+        gone = Generation.objects.filter(pk=self.pk, deleted_at__isnull=True).update(
             deleted_at=now,
+            deleted_by=by,
+            deleted_while_running=Case(When(IN_FLIGHT, then=Value(True)), default=Value(False)),
             updated_at=now,
             video="",
             poster="",
-            first_frame="",
-            next_check_at=None,
+            # A clip still to be submitted needs its first frame for the submit's replay.
+            first_frame=Case(
+                When(status=Status.WAITING, then=F("first_frame")),
+                default=Value(""),
+                output_field=models.CharField(),
+            ),
+            # A poster still to be made has no clip left to be made from.
+            next_check_at=Case(
+                When(status=Status.COMPLETED, then=Value(None)), default=F("next_check_at")
+            ),
         )
-        self.deleted_at = now
-        for file in files:
-            file.storage.delete(file.name)
+        if gone:
+            self.refresh_from_db()
+            self._delete_files(name for name in files if name != self.first_frame.name)
+
+    def drop_first_frame_once_sent(self) -> None:
+        """A deleted clip keeps its first frame only until it leaves WAITING (submitted or not)."""
+        name = self.first_frame.name
+        if not name or not Generation.objects.filter(
+            ~Q(status=Status.WAITING), pk=self.pk, deleted_at__isnull=False, first_frame=name
+        ).update(first_frame=""):
+            return
+        self.first_frame = ""
+        self._delete_files([name])
+
+    def _delete_files(self, names) -> None:
+        storage = self.video.storage
+        for name in names:
+            storage.delete(name)

@@ -17,6 +17,10 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
     def search(self, query: str) -> PromptQuerySet:
         return self.filter(text__icontains=query) if query else self
 
+    def in_use(self) -> PromptQuerySet:
+        """Prompts a visible clip uses: a deleted clip's words leave the library with it."""
+        return self.filter(generations__deleted_at__isnull=True).distinct()
+
     def library_order(self) -> PromptQuerySet:
         return self.order_by("-use_count", "-last_used_at", "-pk")
 

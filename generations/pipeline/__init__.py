@@ -2,8 +2,9 @@
 
 1. `tasks.submit_generation` (enqueued once the form's transaction commits) submits it to Apiframe
    with Idempotency-Key = its id; a transient failure leaves it WAITING with a later check time.
-   A local first frame is uploaded once (`uploads`; the row keeps its URL), so every retry sends
-   the same body and Apiframe replays the first job instead of refusing the key.
+   A first frame given by web address is fetched first (`first_frames`), here and never in a web
+   request. A local first frame is uploaded once (`uploads`; the row keeps its URL), so every
+   retry sends the same body and Apiframe replays the first job instead of refusing the key.
 2. `tasks.track` is one long-running loop (renewed by itself and by a once-a-minute schedule) that
    leases whichever generations are due and advances each in a thread pool: submit the WAITING ones,
    check the SUBMITTED/PROCESSING ones, store the clips Apiframe finished. `cadence` says when next.
@@ -11,6 +12,8 @@
 4. `storage` downloads a finished clip, checks its MP4 boxes and marks it COMPLETED: the gallery
    shows it. `posters` then makes its poster (ffmpeg, CPU-bound) on threads that active work leaves
    free, so a burst of finished clips is shown first; the card swaps the poster in when it comes.
+5. `billing` follows a job the member is done with (deleted while running, failed by the deadline)
+   to its end, slowly, and records what Apiframe billed: there is no cancel.
 
 Every state change is a conditional UPDATE on the model, so racing webhooks, loops and clusters are
 harmless. Work on a generation happens under a short claim, renewed while the work lasts (`claims`),

@@ -31,6 +31,9 @@ class DownloadFailed(Exception):
 
 def store_clip(generation: Generation) -> None:
     """Download the clip, check it is a video, and show it; its poster is made next."""
+    if generation.deleted_at:
+        generation.close_deleted()  # billed and recorded; nobody wants the copy
+        return
     with tempfile.TemporaryDirectory(prefix="clip-") as workdir:
         clip_path = Path(workdir) / "clip.mp4"
         try:
@@ -50,9 +53,12 @@ def store_clip(generation: Generation) -> None:
             video_name = default_storage.save(f"clips/{generation.pk}.mp4", File(clip))
     if generation.mark_stored(video=video_name):
         log.info("Generation %s stored as %s", generation.pk, video_name)
-    else:
-        # Deleted or failed meanwhile: the file has no owner.
-        default_storage.delete(video_name)
+        return
+    # Deleted or failed meanwhile: the file has no owner.
+    default_storage.delete(video_name)
+    generation.refresh_from_db()
+    if generation.deleted_at:
+        generation.close_deleted()
 
 
 def download(url: str, destination: Path) -> None:

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
-from ..models import Generation, Lease, Status
+from .. import ledger
+from ..models import Generation, Lease, Reconciliation, Status
 from . import claims, track
 from .submit import submit
 
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 TRACK_TASK = "generations.pipeline.tasks.track_generations"
 SUBMIT_TASK = "generations.pipeline.tasks.submit_generation"
+LEDGER_TASK = "generations.pipeline.tasks.check_ledger"
+DAILY_LEDGER_TASK = "generations.pipeline.tasks.check_recent_ledger"
 # Just under a minute, so the once-a-minute schedule finds the loop gone and starts the next.
 TRACKER_RUN_SECONDS = 55.0
 # Held while a tracker task waits in the queue, so a burst of submissions queues one, not one
@@ -51,7 +54,7 @@ def track_generations(queued_as: str = "") -> str:
         return "another tracker is running"
     # Checked after the loop released its lease, so a submission racing this exit either is
     # seen here or sees the lease free and starts a tracker itself.
-    if Generation.objects.in_pipeline().exists():
+    if track.has_work_soon():
         queue_tracker()
     return "tracked"
 
@@ -83,8 +86,26 @@ def resume_tracking(**kwargs) -> None:
         log.exception("Could not queue a tracker at cluster start; the schedule will")
 
 
+def enqueue_ledger_check(reconciliation: Reconciliation) -> None:
+    reconciliation_id = reconciliation.pk
+    transaction.on_commit(lambda: async_task(LEDGER_TASK, reconciliation_id, group="ledger"))
+
+
+def check_ledger(reconciliation_id: int) -> str:
+    """Compare the studio's rows with Apiframe's list of jobs (ledger.py says how)."""
+    reconciliation = ledger.run_check(Reconciliation.objects.get(pk=reconciliation_id))
+    ensure_tracker()  # a job the check found finished is due now: its clip is saved
+    return reconciliation.get_state_display()
+
+
+def check_recent_ledger() -> str:
+    """The daily check: the last two days, so a day one check missed the next one covers."""
+    return check_ledger(ledger.start_check(timezone.now() - ledger.DAILY_LOOKBACK).pk)
+
+
 def install_schedule() -> None:
-    """A once-a-minute safety net that restarts the tracker after a crash or a cluster restart."""
+    """A once-a-minute safety net that restarts the tracker after a crash or a cluster restart,
+    and the daily check of the studio's ledger against Apiframe's."""
     Schedule.objects.update_or_create(
         name="Generation tracker",
         defaults={
@@ -93,4 +114,8 @@ def install_schedule() -> None:
             "minutes": 1,
             "repeats": -1,
         },
+    )
+    Schedule.objects.update_or_create(
+        name="Ledger check against Apiframe",
+        defaults={"func": DAILY_LEDGER_TASK, "schedule_type": Schedule.DAILY, "repeats": -1},
     )

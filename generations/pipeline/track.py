@@ -18,7 +18,7 @@ from django.utils import timezone
 from ..apiframe import errors as api
 from ..apiframe import get_client
 from ..models import Generation, Lease, Status
-from . import cadence, claims
+from . import billing, cadence, claims
 from .expectations import expected_job_seconds
 from .posters import make_poster
 from .storage import store_clip
@@ -30,11 +30,15 @@ LEASE_NAME = "tracker"
 # Renewed every heartbeat; a crashed tracker's lease frees up this long after its last renewal.
 LEASE_SECONDS = 15.0
 THREADS = 8
-# Posters (ffmpeg decoding, CPU-bound) only take threads that active work leaves free, and at
-# most this many: a burst of finished clips is stored first, its posters follow.
-POSTER_THREADS = 2
+# Posters (ffmpeg decoding, CPU-bound) and following the jobs members are done with only take
+# threads that active work leaves free, and at most this many: a burst of finished clips is
+# stored first, the rest follows.
+BACKGROUND_THREADS = 2
 IDLE_SLEEP = 0.25
 MAX_JOB_NOT_FOUND = 3
+# With only jobs to follow left, the loop stops unless one is due within this long: the
+# once-a-minute schedule starts the loop that takes it.
+FOLLOW_UP_HORIZON = timedelta(seconds=5)
 
 
 def run_tracker(
@@ -97,7 +101,7 @@ class TrackerLoop:
         self.lease_name = lease_name
         self.threads = threads
         self.in_flight: dict[Future, Generation] = {}
-        self.posters_in_flight: set[Future] = set()
+        self.background_in_flight: set[Future] = set()
         self.lease_lost = False
 
     def run(self, seconds: float) -> None:
@@ -129,20 +133,20 @@ class TrackerLoop:
         claimed = due.active().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
         for generation in claimed:
             self.in_flight[pool.submit(advance_in_thread, generation)] = generation
-        poster_room = min(free - len(claimed), POSTER_THREADS - len(self.posters_in_flight))
-        if poster_room > 0:
-            posters = due.awaiting_poster().claim(
-                limit=poster_room, lease_seconds=claims.CLAIM_SECONDS
-            )
-            for generation in posters:
+        for background in (due.awaiting_poster(), due.billing_open()):
+            room = min(free - len(claimed), BACKGROUND_THREADS - len(self.background_in_flight))
+            if room <= 0:
+                break
+            taken = background.claim(limit=room, lease_seconds=claims.CLAIM_SECONDS)
+            for generation in taken:
                 future = pool.submit(advance_in_thread, generation)
                 self.in_flight[future] = generation
-                self.posters_in_flight.add(future)
-            claimed += posters
+                self.background_in_flight.add(future)
+            claimed += taken
         return len(claimed)
 
     def idle(self) -> bool:
-        return not self.in_flight and not Generation.objects.in_pipeline().exists()
+        return not self.in_flight and not has_work_soon()
 
     def wait_a_little(self) -> None:
         if not self.in_flight:
@@ -151,7 +155,7 @@ class TrackerLoop:
         done, _ = wait(list(self.in_flight), timeout=IDLE_SLEEP, return_when=FIRST_COMPLETED)
         for future in done:
             del self.in_flight[future]
-            self.posters_in_flight.discard(future)
+            self.background_in_flight.discard(future)
 
     def heartbeat(self) -> None:
         """Renew the lease and the claims of work in progress; housekeeping while at it."""
@@ -168,6 +172,10 @@ class TrackerLoop:
         except DatabaseError:
             log.exception("Tracker heartbeat failed; trying again at the next one")
             connection.close()
+
+
+def has_work_soon() -> bool:
+    return Generation.objects.needing_the_tracker(FOLLOW_UP_HORIZON).exists()
 
 
 def advance_in_thread(generation: Generation) -> None:
@@ -202,8 +210,10 @@ def advance(generation: Generation) -> None:
         make_poster(generation)
     elif generation.is_storing:
         store_clip(generation)
-    else:
+    elif generation.is_active:
         check(generation)
+    else:
+        billing.follow_up(generation)
 
 
 def check(generation: Generation) -> None:
@@ -214,7 +224,7 @@ def check(generation: Generation) -> None:
     except api.JobNotFound as error:
         attempts = generation.attempts + 1
         if attempts >= MAX_JOB_NOT_FOUND:
-            generation.fail(error.user_message)
+            generation.fail(error.user_message)  # unknown to Apiframe: nothing it can bill
         else:
             generation.schedule(
                 timezone.now() + timedelta(seconds=cadence.retry_delay(attempts)),
@@ -224,7 +234,8 @@ def check(generation: Generation) -> None:
         return
     except api.ApiframeError as error:
         if not error.retryable:
-            generation.fail(error.user_message)
+            # The studio cannot ask (a revoked key, say), but the job may still finish.
+            generation.fail(error.user_message, may_still_bill=True)
             return
         delay = cadence.retry_delay(generation.attempts, getattr(error, "retry_after", None))
         generation.schedule(
@@ -255,14 +266,15 @@ def schedule_next_check(generation: Generation, previous_progress: int, previous
         seconds_since_previous=(now - previous_at).total_seconds() if moved else None,
     )
     overdue = remaining <= cadence.OVERDUE_FIRST_DELAY
-    attempts = generation.attempts + 1 if overdue else 0
+    overdue_checks = generation.overdue_checks + 1 if overdue else 0
     delay = cadence.next_check_delay(
         remaining=remaining,
-        overdue_checks=attempts,
+        overdue_checks=overdue_checks,
         webhooks=webhook_url() is not None,
         rate_known=moved,
     )
-    generation.schedule(now + timedelta(seconds=delay), attempts=attempts)
+    # A good answer ends a run of errors; being overdue is not an error.
+    generation.schedule(now + timedelta(seconds=delay), attempts=0, overdue_checks=overdue_checks)
 
 
 def fail_overdue() -> int:
@@ -270,15 +282,17 @@ def fail_overdue() -> int:
     within = duration_words(settings.GENERATION_DEADLINE_SECONDS)
     failed = 0
     for generation in Generation.objects.overdue()[:64]:
-        waiting = generation.status == Status.WAITING
-        if waiting:
+        upstream_running = False
+        if generation.status == Status.WAITING:
             detail = generation.last_error or "Apiframe did not accept it"
             reason = f"It could not be submitted within {within}: {detail}"
         elif generation.result_url:
             reason = f"The clip was made, but the studio could not save its copy within {within}."
         else:
             reason = f"Apiframe did not finish this clip within {within}."
-        if generation.fail(reason):
+            upstream_running = True  # and may yet finish it, and bill
+        if generation.fail(reason, may_still_bill=upstream_running):
+            generation.drop_first_frame_once_sent()
             failed += 1
     return failed
 

@@ -6,8 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from ..models import Budget, Generation, Status
-from ..models.budgets import committed_credits
+from ..models import Generation, Status, committed_credits
 
 MONTHS_SHOWN = 12
 
@@ -25,5 +24,5 @@ def account(request: HttpRequest) -> HttpResponse:
         )
         .order_by("-month")[:MONTHS_SHOWN]
     )
-    standing = Budget.current().standing(request.user)
+    standing = Generation.objects.standing(request.user)
     return render(request, "generations/account.html", {"standing": standing, "months": months})

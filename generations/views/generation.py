@@ -35,7 +35,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
-    generation.soft_delete()
+    generation.soft_delete(by=request.user)
     if request.htmx:
         return HttpResponse("")  # The card swaps itself out.
     return redirect("studio")

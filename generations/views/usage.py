@@ -8,14 +8,16 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from .. import ledger
 from ..apiframe import errors as api
 from ..apiframe import get_client
-from ..models import Status
+from ..models import Reconciliation, Status
+from ..pipeline.tasks import enqueue_ledger_check
 from ..usage import Period, PeriodError, UsageReport
 from ..usage_chart import daily_chart
 
@@ -23,9 +25,9 @@ BALANCE_CACHE_KEY = "apiframe-balance"
 BALANCE_FRESH_SECONDS = 300
 
 
-def period_or_error(request: HttpRequest) -> tuple[Period, str | None]:
+def period_or_error(params) -> tuple[Period, str | None]:
     try:
-        return Period.from_params(request.GET), None
+        return Period.from_params(params), None
     except PeriodError as error:
         return Period.from_params({}), str(error)
 
@@ -33,7 +35,7 @@ def period_or_error(request: HttpRequest) -> tuple[Period, str | None]:
 @staff_member_required
 @require_GET
 def usage_review(request: HttpRequest) -> HttpResponse:
-    period, error = period_or_error(request)
+    period, error = period_or_error(request.GET)
     report = UsageReport(period)
     link_rows_to_admin(report)
     context = {
@@ -46,14 +48,25 @@ def usage_review(request: HttpRequest) -> HttpResponse:
         "chart": daily_chart(report),
         "csv_query": urlencode(period.query()),
         "balance": apiframe_balance(),
+        "ledger_check": Reconciliation.objects.select_related("requested_by").first(),
     }
     return render(request, "admin/usage.html", context)
 
 
 @staff_member_required
+@require_POST
+def check_ledger(request: HttpRequest) -> HttpResponse:
+    """Compare the period's clips with Apiframe's own list of jobs, in the task cluster."""
+    period, _ = period_or_error(request.POST)
+    check = ledger.start_check(period.start, min(period.end, timezone.now()), by=request.user)
+    enqueue_ledger_check(check)
+    return redirect(f"{reverse('usage_review')}?{urlencode(period.query())}")
+
+
+@staff_member_required
 @require_GET
 def usage_csv(request: HttpRequest) -> HttpResponse:
-    period, _ = period_or_error(request)
+    period, _ = period_or_error(request.GET)
     report = UsageReport(period)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
@@ -71,19 +84,18 @@ def link_rows_to_admin(report: UsageReport) -> None:
         "created_at__lt": report.period.end.isoformat(),
     }
 
-    def link(row, status: str | None = None) -> str:
+    def link(row, **filters) -> str:
         query = dict(period)
         if row.member is not None:
             query["owner__id__exact"] = row.member.pk
-        if status:
-            query["status__exact"] = status
-        return f"{changelist}?{urlencode(query)}"
+        return f"{changelist}?{urlencode({**query, **filters})}"
 
     for row in [*report.rows, report.totals]:
         row.links = {
             "submitted": link(row),
-            "completed": link(row, Status.COMPLETED),
-            "failed": link(row, Status.FAILED),
+            "completed": link(row, status__exact=Status.COMPLETED),
+            "failed": link(row, status__exact=Status.FAILED),
+            "deleted_while_running": link(row, deleted_while_running__exact=1),
         }
 
 

@@ -1,20 +1,19 @@
 """The studio's forms: what a person may ask for, with a specific message for each mistake."""
 
-import uuid
+from functools import cached_property
 
-import httpx
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
 from .images import MAX_BYTES, CheckedImage, ImageRejected, check_first_frame
-from .models import PROMPT_MAX_LENGTH, Duration, Generation, Resolution, Status
-from .safe_urls import UnsafeURL, fetch_stream
-
-# The whole fetch of an image by address: a server trickling bytes must not hold a web worker.
-IMAGE_FETCH_SECONDS = 20.0
+from .models import PROMPT_MAX_LENGTH, Budget, Duration, Generation, Resolution, Status
+from .safe_urls import UnsafeURL, check_url
 
 
 class GenerationForm(forms.Form):
+    """What a member asks for. Cheap checks come first: a request the budget refuses never has
+    its image decoded, and an image given by address is fetched later, by the task cluster."""
+
     prompt = forms.CharField(
         max_length=PROMPT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": PROMPT_MAX_LENGTH}),
@@ -45,9 +44,27 @@ class GenerationForm(forms.Form):
     # Shown to staff only; the budget ignores it for anyone else.
     over_budget = forms.BooleanField(required=False)
 
+    def __init__(self, *args, member=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    @cached_property
+    def budget_refusal(self) -> str | None:
+        """The budget's word on this request, read from the raw fields before any costly check
+        (Generation.start asks again, under the budget's lock)."""
+        if self.member is None or (self.member.is_staff and self.data.get("over_budget")):
+            return None
+        resolution = self.data.get("resolution")
+        if resolution not in Resolution.values:
+            resolution = Resolution.P768
+        duration = Duration.LONG if self.data.get("duration") == "10" else Duration.SHORT
+        budget = Budget.current()
+        estimate = budget.price(resolution, duration)
+        return Generation.objects.standing(self.member, budget).refusal(estimate)
+
     def clean_image(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image")
-        if not upload:
+        if not upload or self.budget_refusal:
             return None
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(
@@ -60,11 +77,14 @@ class GenerationForm(forms.Form):
         return upload
 
     def clean_image_url(self) -> str:
+        """Only what can be seen in the address itself: the task cluster fetches the image, so
+        a slow or hostile site never holds one of the web server's threads."""
         url = self.cleaned_data.get("image_url", "")
-        if url and not self.files.get("image"):
-            content = self._fetch(url)
-            self.checked_image = self._check(content, "")
-            self.fetched_image = content
+        if url:
+            try:
+                check_url(url, resolve=False)
+            except UnsafeURL as error:
+                raise forms.ValidationError(f"That address can't be used: {error}.") from None
         return url
 
     def clean_reuse_image_of(self) -> Generation | None:
@@ -78,6 +98,8 @@ class GenerationForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        if self.budget_refusal:
+            raise forms.ValidationError(self.budget_refusal, code="budget")
         if self.files.get("image") and data.get("image_url"):
             self.add_error("image_url", "Choose an uploaded image or a web address, not both.")
         if data.get("resolution") == Resolution.P1080 and data.get("duration") == Duration.LONG:
@@ -92,26 +114,6 @@ class GenerationForm(forms.Form):
         except ImageRejected as rejected:
             raise forms.ValidationError(rejected.problems) from None
 
-    def _fetch(self, url: str) -> bytes:
-        try:
-            with fetch_stream(url, timeout=10.0, max_seconds=IMAGE_FETCH_SECONDS) as response:
-                if response.status_code != 200:
-                    raise forms.ValidationError(
-                        f"That address answered {response.status_code} instead of an image."
-                    )
-                content = bytearray()
-                for chunk in response.iter_bytes():
-                    content.extend(chunk)
-                    if len(content) > MAX_BYTES:
-                        raise forms.ValidationError("The image at that address is over 20 MB.")
-                return bytes(content)
-        except UnsafeURL as error:
-            raise forms.ValidationError(f"That address can't be used: {error}.") from None
-        except httpx.HTTPError:
-            raise forms.ValidationError(
-                "The image at that address could not be downloaded; check the link."
-            ) from None
-
     def generation_settings(self) -> dict:
         data = self.cleaned_data
         return {
@@ -122,13 +124,10 @@ class GenerationForm(forms.Form):
         }
 
     def first_frame_file(self) -> UploadedFile | None:
-        """The image to keep with the generation, whichever way it was given."""
-        checked = getattr(self, "checked_image", None)
+        """The image to keep with the generation now: an upload, or a clip's being remixed (one
+        given by address is fetched by the pipeline)."""
         if self.cleaned_data.get("image"):
             return self.cleaned_data["image"]
-        if checked and getattr(self, "fetched_image", None):
-            name = f"{uuid.uuid4().hex}.{checked.extension}"
-            return SimpleUploadedFile(name, self.fetched_image, checked.content_type)
         source = self.cleaned_data.get("reuse_image_of")
         if source:
             with source.first_frame.open("rb") as image:

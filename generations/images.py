@@ -4,6 +4,8 @@ Each broken rule gets its own sentence, so a person knows exactly what to change
 """
 
 import io
+import struct
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -20,6 +22,8 @@ FORMATS = {
     "WEBP": ("webp", "image/webp"),
 }
 EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+# Decoding is the costly part: one at a time per process, whatever the number of web threads.
+_decoding = threading.BoundedSemaphore(1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ def check_first_frame(content: bytes, filename: str = "") -> CheckedImage:
         raise ImageRejected(
             [*problems, "This file is not an image the studio can read: use JPG, PNG or WebP."]
         ) from None
+    except (OSError, SyntaxError, ValueError, struct.error):  # a header cut short (WebP, say)
+        raise ImageRejected(
+            [*problems, "The image file is damaged and cannot be read: save it again."]
+        ) from None
     if image_format not in FORMATS:
         kind = image_format or "unknown"
         raise ImageRejected(
@@ -91,12 +99,27 @@ def check_first_frame(content: bytes, filename: str = "") -> CheckedImage:
             f"The image is {width}×{height} px, a {aspect:.2f}:1 shape; it must be between "
             "2:5 (tall) and 5:2 (wide)."
         )
-    if not problems:
-        try:
-            image.load()  # Decode fully: a truncated or corrupt file fails here, not at Apiframe.
-        except (OSError, SyntaxError, ValueError):
-            problems.append("The image file is damaged and cannot be read: save it again.")
+    if not problems and is_damaged(image, content):
+        problems.append("The image file is damaged and cannot be read: save it again.")
     if problems:
         raise ImageRejected(problems)
     extension, content_type = FORMATS[image_format]
     return CheckedImage(extension, content_type, width, height)
+
+
+def is_damaged(image: Image.Image, content: bytes) -> bool:
+    """Whether the image data is truncated or corrupt, at a bounded cost: the header already
+    passed the size rules. A PNG has its chunks' checksums verified (nothing is decompressed), a
+    JPEG is decoded at an eighth of its size (every byte of it is still read), and anything else
+    is decoded in full, one image at a time."""
+    try:
+        with _decoding:
+            if image.format == "PNG":
+                Image.open(io.BytesIO(content)).verify()
+                return False
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return True
+    return False

@@ -39,11 +39,21 @@ class UnsafeURL(ValueError):
     """The URL may not be fetched; the message says why, in words a user understands."""
 
 
-def check_url(url: str) -> None:
-    """Refuse a URL that may not be fetched, before any request is made."""
+def check_url(url: str, *, resolve: bool = True) -> None:
+    """Refuse a URL that may not be fetched, before any request is made. Without `resolve`,
+    only what the address shows (a form's quick check: looking a name up may be slow)."""
     host, port = _host_and_port(url)
-    if not is_apiframe_host(host, port):
+    if is_apiframe_host(host, port):
+        return
+    if resolve:
         public_addresses(host, port)
+        return
+    try:
+        literal = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return  # a name: looked up, and its addresses checked, when the image is fetched
+    if not is_public(literal):
+        raise UnsafeURL(f"the host {host} is on a private or local network")
 
 
 def _host_and_port(url: str) -> tuple[str, int]:

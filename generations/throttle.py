@@ -1,21 +1,37 @@
-"""Login throttling: after too many failed attempts for one user name, or from one address, logging
-in pauses for a while, and the login page says how long.
+"""Login throttling that slows a password-guessing script without letting it lock a member out.
+
+A browser that has logged in as a user name before carries a signed "known device" cookie for it
+(OWASP's device cookies, the idea behind django-axes' user name + address lockout). Its attempts at
+that user name are limited by its own failures only. Every other attempt is limited per user name
+and address, per address, and per user name across all such browsers: a stranger can pause a user
+name for browsers that never logged in as it, but the member's own browser still gets in with the
+right password. The login page says how long a pause lasts.
 
 The counts live in the "login_attempts" cache (a database table, or Redis when REDIS_URL is set),
 so every web worker sees the same numbers. Each count covers a fixed window that starts at the
 first failure; when the window ends, the count starts again from zero.
 """
 
+from __future__ import annotations
+
 import hashlib
 import ipaddress
 import math
+import secrets
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 CACHE = "login_attempts"
+DEVICE_COOKIE = "studio_known_device"
+DEVICE_COOKIE_SALT = "generations.throttle.known-device"
+DEVICE_COOKIE_SECONDS = 365 * 24 * 60 * 60
+# A browser shared by a few people (a member and a staff account) stays known for each of them.
+NAMES_PER_DEVICE = 8
 
 
 @dataclass(frozen=True)
@@ -26,9 +42,115 @@ class Limit:
 
 
 # A person mistyping stays far below these; a password-guessing script hits them quickly. The
-# address limit is higher: a whole office may share one address.
-PER_USERNAME = Limit("username", attempts=5, window_seconds=15 * 60)
+# address limit is higher: a whole office may share one address. The user name limit only pauses
+# browsers that never logged in as that name, so it may be low enough to stop a distributed guess.
+PER_DEVICE = Limit("device", attempts=5, window_seconds=15 * 60)
+PER_USERNAME_AND_ADDRESS = Limit("username-address", attempts=5, window_seconds=15 * 60)
 PER_ADDRESS = Limit("address", attempts=20, window_seconds=15 * 60)
+PER_USERNAME = Limit("username", attempts=20, window_seconds=15 * 60)
+
+
+@dataclass
+class LoginAttempt:
+    """One try at logging in: which user name, from where, and from which browser."""
+
+    username: str  # as typed, lower-cased and stripped
+    address: str
+    device: str  # the browser's device id, "" if it has no valid cookie
+    known_names: tuple[str, ...]  # user name digests this browser has logged in as
+    paused: bool = False
+    succeeded: bool = False
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, username: str) -> LoginAttempt:
+        device, names = _read_device_cookie(request)
+        return cls(username.strip().lower(), client_address(request), device, names)
+
+    @property
+    def from_known_device(self) -> bool:
+        return bool(self.device) and _name_digest(self.username) in self.known_names
+
+    def seconds_to_wait(self) -> int:
+        """How long before this browser may try this user name again; 0 means now."""
+        now = time.time()
+        wait = 0.0
+        for limit, value in self._subjects():
+            entry = caches[CACHE].get(_key(limit, value))
+            if entry and entry["count"] >= limit.attempts:
+                wait = max(wait, entry["until"] - now)
+        self.paused = wait > 0
+        return math.ceil(wait) if wait > 0 else 0
+
+    def record_failure(self) -> None:
+        # Read then write: two workers failing at one instant may count once, which is harmless.
+        now = time.time()
+        for limit, value in self._subjects():
+            key = _key(limit, value)
+            entry = caches[CACHE].get(key)
+            if not entry or entry["until"] <= now:
+                entry = {"count": 0, "until": now + limit.window_seconds}
+            entry["count"] += 1
+            caches[CACHE].set(key, entry, timeout=math.ceil(entry["until"] - now))
+
+    def record_success(self) -> None:
+        """A correct password clears the count of its browser, or of its user name and address.
+        The address and user name counts are left to expire: otherwise one valid account would let
+        a script reset them between guesses at others."""
+        self.succeeded = True
+        if self.username:
+            caches[CACHE].delete(_key(*self._own_subject()))
+
+    def finish(self, response: HttpResponse) -> HttpResponse:
+        """The login page's answer: 429 while paused; after a login, this browser is known."""
+        if self.paused and response.status_code == 200:
+            response.status_code = 429  # Too Many Requests: scripts notice, people read the page.
+        if self.succeeded:
+            self._remember_device(response)
+        return response
+
+    def _own_subject(self) -> tuple[Limit, str]:
+        """The count of this browser if it is known for the user name, else of name and address."""
+        if self.from_known_device:
+            return PER_DEVICE, f"{self.device}:{self.username}"
+        return PER_USERNAME_AND_ADDRESS, f"{self.username}\n{_address_group(self.address)}"
+
+    def _subjects(self) -> list[tuple[Limit, str]]:
+        if not self.username:
+            return []
+        if self.from_known_device:
+            return [self._own_subject()]
+        shared = [(PER_USERNAME, self.username)]
+        if self.address:
+            shared.append((PER_ADDRESS, _address_group(self.address)))
+        return [self._own_subject(), *shared]
+
+    def _remember_device(self, response: HttpResponse) -> None:
+        digest = _name_digest(self.username)
+        names = [digest, *(name for name in self.known_names if name != digest)]
+        value = f"{self.device or secrets.token_urlsafe(16)}:{','.join(names[:NAMES_PER_DEVICE])}"
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            value,
+            salt=DEVICE_COOKIE_SALT,
+            max_age=DEVICE_COOKIE_SECONDS,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+
+
+def _read_device_cookie(request: HttpRequest) -> tuple[str, tuple[str, ...]]:
+    """(device id, user name digests) from a valid cookie; ("", ()) for none, forged or expired."""
+    value = request.get_signed_cookie(
+        DEVICE_COOKIE, default="", salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_SECONDS
+    )
+    device, _, names = value.partition(":")
+    return (device, tuple(names.split(","))) if device and names else ("", ())
+
+
+def _name_digest(username: str) -> str:
+    # Keyed by the secret key: the cookie does not tell a reader which user names it is known for.
+    return salted_hmac(DEVICE_COOKIE_SALT, username, algorithm="sha256").hexdigest()[:32]
 
 
 def _key(limit: Limit, value: str) -> str:
@@ -36,39 +158,17 @@ def _key(limit: Limit, value: str) -> str:
     return f"login-failures:{limit.scope}:{hashlib.sha256(value.encode()).hexdigest()}"
 
 
-def _subjects(username: str, address: str) -> list[tuple[Limit, str]]:
-    subjects = [(PER_USERNAME, username.strip().lower()), (PER_ADDRESS, address)]
-    return [(limit, value) for limit, value in subjects if value]
-
-
-def seconds_to_wait(username: str, address: str) -> int:
-    """How long before this user name may try again from this address; 0 means now."""
-    now = time.time()
-    wait = 0.0
-    for limit, value in _subjects(username, address):
-        entry = caches[CACHE].get(_key(limit, value))
-        if entry and entry["count"] >= limit.attempts:
-            wait = max(wait, entry["until"] - now)
-    return math.ceil(wait) if wait > 0 else 0
-
-
-def record_failure(username: str, address: str) -> None:
-    # Read then write: two workers failing at the same instant may count once, which is harmless.
-    now = time.time()
-    for limit, value in _subjects(username, address):
-        key = _key(limit, value)
-        entry = caches[CACHE].get(key)
-        if not entry or entry["until"] <= now:
-            entry = {"count": 0, "until": now + limit.window_seconds}
-        entry["count"] += 1
-        caches[CACHE].set(key, entry, timeout=math.ceil(entry["until"] - now))
-
-
-def record_success(username: str) -> None:
-    """A correct password clears its user name's count. The address count is left to expire:
-    otherwise one valid account would let a script reset it between guesses at others."""
-    if username.strip():
-        caches[CACHE].delete(_key(PER_USERNAME, username.strip().lower()))
+def _address_group(address: str) -> str:
+    """One IPv6 network is one address: a single client is handed a whole /64 to rotate through."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def wait_message(seconds: int) -> str:
@@ -84,20 +184,29 @@ def wait_message(seconds: int) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address the request came from. Behind a reverse proxy on this machine (how the studio
-    is published over https), the peer is the proxy; the client is the address it added last to
-    X-Forwarded-For. A header from any other peer is ignored: anyone can write one."""
-    address = request.META.get("REMOTE_ADDR", "")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and _is_loopback(address):
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if _is_address(last):
-            return last
+    """The address the request came from. Behind a reverse proxy named in TRUSTED_PROXIES, the peer
+    is the proxy; the client is the right-most address in X-Forwarded-For that is not one of the
+    proxies. From any other peer the header is ignored: anyone can write one."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted_proxy(peer):
+        return peer
+    address = peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        if not _is_address(hop):
+            break  # our proxies write addresses: from here leftwards, the client wrote it
+        address = hop
+        if not _is_trusted_proxy(hop):
+            break
     return address
 
 
-def _is_loopback(address: str) -> bool:
-    return _is_address(address) and ipaddress.ip_address(address).is_loopback
+def _is_trusted_proxy(address: str) -> bool:
+    if not _is_address(address):
+        return False
+    ip = ipaddress.ip_address(address)
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    return any(ip in ipaddress.ip_network(proxy) for proxy in settings.TRUSTED_PROXIES)
 
 
 def _is_address(text: str) -> bool:

@@ -1,11 +1,15 @@
 """Hailuo Studio settings: every knob comes from the environment (see README, "Configuration")."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP
+
+# What the studio writes (the SQLite database and its WAL, media, secrets) is readable by it alone.
+os.umask(0o077)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Local state that must never be committed: the SQLite database, media, the generated secret key.
@@ -30,7 +34,7 @@ def stored_secret(name: str, make) -> str:
     secret_file = VAR_DIR / name.lower()
     if secret_file.exists():
         return secret_file.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
     secret_file.write_text(value)
     secret_file.chmod(0o600)
@@ -143,6 +147,9 @@ STORAGES = {
 # Uploads larger than this spill to disk instead of memory; the form caps images at 20 MB.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django's default (0o644) would make every stored clip and first frame world-readable anyway.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Security: https-only cookies and HSTS whenever the studio is published over https.
 SECURE_HTTPS = PUBLIC_URL.startswith("https://")
@@ -152,6 +159,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_HTTPS el
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30 if SECURE_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HTTPS
 SECURE_HSTS_PRELOAD = SECURE_HTTPS
+# Reverse proxies whose X-Forwarded-For names the client (addresses or networks; nginx on this
+# machine: 127.0.0.1). Login throttling counts per client address (generations/throttle.py).
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(p, strict=False)) for p in env_list("TRUSTED_PROXIES", "")
+]
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

@@ -78,9 +78,12 @@ def test_it_refuses_a_decompression_bomb_before_decoding_it():
     assert "megapixels" in problem
 
 
-def test_it_refuses_a_truncated_file():
-    content = image_bytes(fmt="JPEG")
-    assert problems(content[: len(content) // 2], "half.jpg") == [
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("JPEG", "half.jpg"), ("PNG", "half.png"), ("WEBP", "half.webp")]
+)
+def test_it_refuses_a_truncated_file(fmt, name):
+    content = image_bytes(fmt=fmt)
+    assert problems(content[: len(content) // 2], name) == [
         "The image file is damaged and cannot be read: save it again."
     ]
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from generations import forms, safe_urls
+from generations import safe_urls
 from generations.models import Generation
-from generations.pipeline import storage
+from generations.pipeline import first_frames, storage
 from generations.safe_urls import UnsafeURL, check_url, fetch_stream
 from tests.fixtures import picture
 
@@ -306,7 +306,7 @@ def test_it_refuses_a_clip_on_a_private_address(tmp_path):
     assert failed.value.permanent
 
 
-# --- The form's image by address -------------------------------------------------------------
+# --- An image by address: fetched by the task cluster, never in the web request ----------------
 
 
 def post_image_url(client, url: str):
@@ -314,26 +314,35 @@ def post_image_url(client, url: str):
     return client.post(reverse("generation_create"), data, HTTP_HX_REQUEST="true")
 
 
-def test_the_form_fetches_an_image_from_an_allowed_address(alice_client, apiframe_host):
+def fetched(generation: Generation) -> Generation:
+    """What the submit task does first with an image given by address."""
+    generation.refresh_from_db()
+    first_frames.fetch_first_frame(generation)
+    generation.refresh_from_db()
+    return generation
+
+
+def test_the_form_leaves_the_fetch_to_the_cluster(alice_client, apiframe_host):
     response = post_image_url(alice_client, apiframe_host.url + "/image.png")
-    assert response.status_code == 200
+    assert response.status_code == 200 and apiframe_host.paths == []  # not fetched by the web
     generation = Generation.objects.get()
-    assert generation.first_frame.name == f"first-frames/{generation.pk}.png"
+    assert generation.awaits_first_frame
+    assert "Fetching the first frame" in alice_client.get(reverse("studio")).content.decode()
+    assert fetched(generation).first_frame.name == f"first-frames/{generation.pk}.png"
+    assert not generation.awaits_first_frame
 
 
-def test_the_form_refuses_a_redirect_into_the_network(alice_client, apiframe_host):
-    response = post_image_url(
-        alice_client, apiframe_host.url + "/redirect?to=http://169.254.169.254/latest/"
-    )
-    assert "That address can&#x27;t be used: the host 169.254.169.254 is on a private or local" in (
-        response.content.decode()
-    )
-    assert not Generation.objects.exists()
+def test_a_redirect_into_the_network_fails_the_clip_in_words(alice_client, apiframe_host):
+    post_image_url(alice_client, apiframe_host.url + "/redirect?to=http://169.254.169.254/latest/")
+    generation = fetched(Generation.objects.get())
+    assert generation.status == "failed" and not generation.may_still_bill
+    assert "the host 169.254.169.254 is on a private or local network" in generation.failure_reason
 
 
-def test_the_form_refuses_an_image_over_20_mb(alice_client, apiframe_host):
-    response = post_image_url(alice_client, apiframe_host.url + "/big")
-    assert "The image at that address is over 20 MB." in response.content.decode()
+def test_an_image_over_20_mb_fails_the_clip_in_words(alice_client, apiframe_host):
+    post_image_url(alice_client, apiframe_host.url + "/big")
+    generation = fetched(Generation.objects.get())
+    assert "the image at that address is over 20 MB" in generation.failure_reason
 
 
 def test_the_form_refuses_an_impossible_port_with_a_message(alice_client):
@@ -342,10 +351,31 @@ def test_the_form_refuses_an_impossible_port_with_a_message(alice_client):
     assert "not a valid web address" in response.content.decode()
 
 
-def test_the_form_does_not_wait_for_a_trickling_server(alice_client, apiframe_host, monkeypatch):
-    monkeypatch.setattr(forms, "IMAGE_FETCH_SECONDS", 1.0)
-    started = time.monotonic()
-    response = post_image_url(alice_client, apiframe_host.url + "/trickle")
-    assert time.monotonic() - started < 3
-    assert "could not be downloaded" in response.content.decode()
+def test_the_form_refuses_a_private_address_it_can_see(alice_client):
+    response = post_image_url(alice_client, "http://[::ffff:10.0.0.1]/a.png")
+    assert "private or local network" in response.content.decode()
     assert not Generation.objects.exists()
+
+
+def test_a_trickling_server_is_given_up_on_and_tried_again(
+    alice_client, apiframe_host, monkeypatch
+):
+    monkeypatch.setattr(first_frames, "FETCH_SECONDS", 1.0)
+    post_image_url(alice_client, apiframe_host.url + "/trickle")
+    generation = fetched(Generation.objects.get())
+    assert generation.status == "waiting" and generation.attempts == 1
+    assert "the site took too long to send it" in generation.last_error
+
+
+def test_eight_slow_image_addresses_hold_no_web_thread(make_user, apiframe_host):
+    """Each post is answered without a request to the site: the web server stays free."""
+    from django.test import Client
+
+    from tests.fixtures import logged_in
+
+    members = [logged_in(make_user(f"member{n}")) for n in range(8)]
+    for member in members:
+        assert post_image_url(member, apiframe_host.url + "/trickle").status_code == 200
+    assert apiframe_host.paths == []
+    assert Client().get(reverse("login")).status_code == 200
+    assert Generation.objects.count() == 8

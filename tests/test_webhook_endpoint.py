@@ -121,6 +121,50 @@ def test_an_unreadable_signed_body_is_refused(webhook, running):
     assert webhook({}, body=b'{"jobId": "x", "status": "WEIRD"}').status_code == 400
 
 
+def event_body(**fields) -> bytes:
+    return json.dumps({**completed_event(), **fields}).encode()
+
+
+HOSTILE_EVENTS = {
+    "progress 1e999": event_body(status="PROCESSING", progress=0).replace(
+        b'"progress": 0', b'"progress": 1e999'
+    ),
+    "progress NaN": event_body(status="PROCESSING", progress=float("nan")),
+    "progress -Infinity": event_body(status="PROCESSING", progress=float("-inf")),
+    "creditCost 1e999": event_body(creditCost=0).replace(
+        b'"creditCost": 0', b'"creditCost": 1e999'
+    ),
+    "creditCost negative": event_body(creditCost=-5),
+    "creditCost past the column": event_body(creditCost=2**40),
+    "nested 200,000 deep": b'{"jobId": "x", "status": "COMPLETED", "result": '
+    + b"[" * 200_000
+    + b"]" * 200_000
+    + b"}",
+    "nested 5,000 deep in the result": event_body(result=None).replace(
+        b'"result": null', b'"result": ' + b"[" * 5_000 + b"]" * 5_000
+    ),
+    "a 5,000-digit number": event_body(creditCost=0).replace(
+        b'"creditCost": 0', b'"creditCost": ' + b"9" * 5_000
+    ),
+    "a NUL in the error": event_body(status="FAILED", error="bad\x00news"),
+    "a NUL in the job id": event_body(jobId=JOB_ID + "\x00"),
+    "a completion time past 9999": event_body(completedAt="9999-12-31T23:59:59-05:00"),
+    "an offset of +99:00": event_body(completedAt="2026-11-24T05:01:30+99:00"),
+    "a clip address of 3,000 characters": event_body(
+        result="https://cdn.example.com/" + "a" * 3000
+    ),
+    "not UTF-8": event_body().replace(b"hailuo", b"\xff\xfe"),
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_EVENTS.values(), ids=HOSTILE_EVENTS.keys())
+def test_a_signed_but_hostile_body_is_refused_without_effect(webhook, running, body):
+    before = state(running)
+    assert webhook({}, body=body).status_code == 400
+    assert state(running) == before
+    assert OrmQ.objects.count() == 0
+
+
 def test_it_only_takes_post(db):
     assert Client().get(reverse("apiframe_webhook")).status_code == 405
 

@@ -12,6 +12,7 @@ from ..apiframe import errors as api
 from ..models import Generation
 from . import cadence, uploads
 from .expectations import expected_job_seconds
+from .first_frames import fetch_first_frame
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,27 @@ def build_request(generation: Generation) -> GenerationRequest:
 
 
 def submit(generation: Generation) -> None:
-    """One attempt. Success → SUBMITTED; a transient error → retry later; anything else → FAILED."""
+    """One attempt. Success → SUBMITTED; a transient error → retry later; anything else → FAILED.
+
+    A clip deleted meanwhile is submitted all the same: its submit may already have reached
+    Apiframe, and replaying it under the same Idempotency-Key returns that job (without a second
+    bill), so the tracker can follow it to its end and record what it cost.
+    """
+    if generation.awaits_first_frame and not fetch_first_frame(generation):
+        return
     try:
         job = get_client().submit(build_request(generation), idempotency_key=str(generation.pk))
     except api.ApiframeError as error:
         handle_submit_error(generation, error)
-        return
-    webhooks = webhook_url() is not None
-    delay = cadence.first_check_delay(expected_job_seconds(), webhooks=webhooks)
-    if generation.mark_submitted(
-        job.job_id, first_check_at=timezone.now() + timedelta(seconds=delay)
-    ):
-        log.info("Generation %s submitted as job %s", generation.pk, job.job_id)
+    else:
+        webhooks = webhook_url() is not None
+        delay = cadence.first_check_delay(expected_job_seconds(), webhooks=webhooks)
+        if generation.mark_submitted(
+            job.job_id, first_check_at=timezone.now() + timedelta(seconds=delay)
+        ):
+            log.info("Generation %s submitted as job %s", generation.pk, job.job_id)
+    if generation.deleted_at:
+        generation.drop_first_frame_once_sent()
 
 
 def handle_submit_error(generation: Generation, error: api.ApiframeError) -> None:

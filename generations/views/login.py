@@ -1,10 +1,13 @@
 """Logging in, to the studio and to the admin, with failed attempts throttled (see throttle.py)."""
 
+import functools
+from collections.abc import Callable
+
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from .. import throttle
 
@@ -16,8 +19,11 @@ class ThrottledLoginMixin:
 
     def clean(self) -> dict:
         username = self.cleaned_data.get("username") or ""
-        address = throttle.client_address(self.request) if self.request else ""
-        if wait := throttle.seconds_to_wait(username, address):
+        if self.request is None:
+            return super().clean()
+        attempt = throttle.LoginAttempt.from_request(self.request, username)
+        self.request.login_attempt = attempt  # for throttled_login, which answers
+        if wait := attempt.seconds_to_wait():
             self.throttled_message = throttle.wait_message(wait)
             raise ValidationError(self.throttled_message, code="throttled")
         try:
@@ -25,10 +31,10 @@ class ThrottledLoginMixin:
         except ValidationError:
             # Only a wrong password counts, not a right one for an inactive or non-staff account.
             if self.get_user() is None:
-                throttle.record_failure(username, address)
+                attempt.record_failure()
             raise
         if self.get_user() is not None:
-            throttle.record_success(username)
+            attempt.record_success()
         return cleaned
 
 
@@ -40,11 +46,16 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
     pass
 
 
-class ThrottledLoginView(LoginView):
-    authentication_form = ThrottledAuthenticationForm
+def throttled_login(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A login view that answers 429 while paused and marks the browser known after a login."""
 
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        if form.throttled_message:
-            response.status_code = 429  # Too Many Requests: scripts notice, people read the page.
-        return response
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        attempt = getattr(request, "login_attempt", None)
+        return attempt.finish(response) if attempt else response
+
+    return wrapped
+
+
+login_view = throttled_login(LoginView.as_view(authentication_form=ThrottledAuthenticationForm))

@@ -13,14 +13,16 @@ PAGE_SIZE = 30
 
 @require_GET
 def library(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:200]
+    # No NUL: PostgreSQL can't compare text holding one (and nobody types it).
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     latest_clip = (
         Generation.objects.visible()
         .filter(prompt=OuterRef("pk"), status=Status.COMPLETED)
         .order_by("-created_at")
     )
     prompts = (
-        Prompt.objects.search(query)
+        Prompt.objects.in_use()
+        .search(query)
         .library_order()
         .select_related("created_by")
         .annotate(latest_clip_id=Subquery(latest_clip.values("pk")[:1]))
@@ -39,7 +41,9 @@ def library(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     generations = Generation.objects.visible().for_cards().order_by("-created_at")
     prompt = get_object_or_404(
-        Prompt.objects.select_related("created_by").prefetch_related(
+        Prompt.objects.in_use()
+        .select_related("created_by")
+        .prefetch_related(
             Prefetch("generations", queryset=generations, to_attr="visible_generations")
         ),
         pk=pk,

@@ -1,7 +1,8 @@
 """The studio page: the form and the team's live gallery (htmx fragments from one template)."""
 
 import json
-from datetime import datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,14 +37,15 @@ def gallery_context(request: HttpRequest, filters: GalleryFilterForm, cursor=Non
 
 
 def poll_settings() -> dict:
-    running = Generation.objects.visible().in_pipeline().exists()
+    running = Generation.objects.visible().changing().exists()
     return {"running": running, "seconds": POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE}
 
 
 def form_context(request: HttpRequest) -> dict:
     """What the form shows beside its fields: prices for the estimate, and the member's standing."""
     budget = Budget.current()
-    return {"prices": json.dumps(budget.prices()), "standing": budget.standing(request.user)}
+    standing = Generation.objects.standing(request.user, budget)
+    return {"prices": json.dumps(budget.prices()), "standing": standing}
 
 
 @require_GET
@@ -54,11 +56,14 @@ def studio(request: HttpRequest) -> HttpResponse:
 
 
 def initial_from(request: HttpRequest) -> dict:
-    """Prefill from a teammate's prompt (?prompt=ID) or a clip to remix (?remix=ID)."""
+    """Prefill from a teammate's prompt (?prompt=ID) or a clip to remix (?remix=ID); an id that
+    is not one (a typo, a truncated link) prefills nothing."""
     if prompt_id := request.GET.get("prompt", "").strip():
-        prompt = Prompt.objects.filter(pk=prompt_id).first() if prompt_id.isdigit() else None
+        prompt = (
+            Prompt.objects.in_use().filter(pk=prompt_id).first() if prompt_id.isdecimal() else None
+        )
         return {"prompt": prompt.text} if prompt else {}
-    if remix_id := request.GET.get("remix"):
+    if remix_id := parse_uuid(request.GET.get("remix", "")):
         source = Generation.objects.visible().filter(pk=remix_id).select_related("prompt").first()
         return remix_initial(source) if source else {}
     return {}
@@ -85,7 +90,7 @@ def remix(request: HttpRequest, pk) -> HttpResponse:
 
 @require_POST
 def create(request: HttpRequest) -> HttpResponse:
-    form = GenerationForm(request.POST, request.FILES)
+    form = GenerationForm(request.POST, request.FILES, member=request.user)
     if form.is_valid():
         try:
             generation = Generation.start(
@@ -130,10 +135,33 @@ def gallery(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def parse_cursor(value: str) -> tuple[datetime, str] | None:
+def parse_cursor(value: str) -> tuple[datetime, uuid.UUID] | None:
+    """The card a "load more" continues after; None for anything that is not a card's cursor."""
     created, _, pk = value.rpartition("_")
-    moment = parse_datetime(created) if created else None
-    return (moment, pk) if moment and pk else None
+    moment, generation_id = parse_moment(created), parse_uuid(pk)
+    return (moment, generation_id) if moment and generation_id else None
+
+
+def parse_moment(value: str) -> datetime | None:
+    """An ISO 8601 moment, aware; None for anything else, a 13th month, an offset of +99:00 or a
+    moment so near year 1 or 9999 that it has no UTC equivalent (the database compares in UTC)."""
+    try:
+        moment = parse_datetime(value)
+        if moment is None:
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def nothing_changed() -> HttpResponse:
@@ -148,7 +176,7 @@ def nothing_changed() -> HttpResponse:
 @require_GET
 def gallery_updates(request: HttpRequest) -> HttpResponse:
     """Cards changed since the tab last asked: one small request per tab, 204 when none."""
-    since = parse_datetime(request.GET.get("since", "")) or timezone.now() - UPDATES_OVERLAP
+    since = parse_moment(request.GET.get("since", "")) or timezone.now() - UPDATES_OVERLAP
     asked_at = timezone.now()
     # The status filter is left to the page: a card that finishes must still update in place.
     filters = GalleryFilterForm({**request.GET.dict(), "status": ""})
@@ -164,7 +192,7 @@ def gallery_updates(request: HttpRequest) -> HttpResponse:
     )
     context = {"changed": changed}
     if any(generation.owner_id == request.user.pk for generation in changed):
-        context["standing"] = Budget.current().standing(request.user)  # the form's running count
+        context["standing"] = Generation.objects.standing(request.user)  # the running count
     response = render(request, f"{TEMPLATE}#updates", context)
     response["X-Gallery-Since"] = (asked_at - UPDATES_OVERLAP).isoformat()
     running = (

@@ -1,6 +1,5 @@
 """Apiframe's signed webhooks: verified, then applied exactly like a poll's answer."""
 
-import json
 import logging
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..apiframe import Job, signatures
-from ..apiframe.payloads import PayloadError
+from ..apiframe.payloads import PayloadError, load_json
 from ..models import Generation
 from ..pipeline.tasks import ensure_tracker
 
@@ -26,8 +25,8 @@ def apiframe(request: HttpRequest) -> HttpResponse:
         log.warning("Refused a webhook with a missing or wrong signature")
         return HttpResponse("Bad signature.", status=401, content_type="text/plain")
     try:
-        job = Job.from_webhook(json.loads(request.body))
-    except (ValueError, PayloadError):
+        job = Job.from_webhook(load_json(request.body))
+    except PayloadError:
         return HttpResponse("Unreadable event.", status=400, content_type="text/plain")
     generation = Generation.objects.filter(job_id=job.id).first()
     if generation is None:

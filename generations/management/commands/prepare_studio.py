@@ -1,6 +1,9 @@
 """Everything `make run` needs before the processes start: tables, static files, a first user."""
 
+import os
 import secrets
+import stat
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        tighten_file_modes()
         login = self.ensure_first_user()
         address = f"http://127.0.0.1:{settings.STUDIO_PORT}"
         self.stdout.write("")
@@ -46,3 +50,30 @@ class Command(BaseCommand):
         if user is not None:
             return f"Log in as '{username}' (or any member staff have added)."
         return "Log in with your account (staff add members in the admin)."
+
+
+def tighten_file_modes() -> None:
+    """chmod go-rwx on var/, the SQLite files and the media tree: an install made before the
+    studio set its umask left session keys and password hashes readable by every local user."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            _make_private(Path(f"{database['NAME']}{suffix}"))
+    _make_private(Path(settings.VAR_DIR))
+    media = Path(settings.MEDIA_ROOT)
+    _make_private(media)
+    # Links are left alone: chmod would follow one to whatever file it points at.
+    for folder, folders, files in os.walk(media):
+        for name in folders + files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                _make_private(path)
+
+
+def _make_private(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        path.chmod(mode & 0o700)

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (looked on PATH and in ~/.pyenv/versions)."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[simulator,dev]'
 	@touch $@
 
 install: $(STAMP)
@@ -76,7 +76,7 @@ load-test: $(STAMP)
 	STUDIO_REPORT_DIR=docs $(PYTEST) tests/test_load.py -p no:cacheprovider
 
 bench: $(STAMP)
-	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the throughput benchmark..."; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "No wrk: the throughput benchmark uses its Python load generator."; $(PY) manage.py run_benchmarks $(BENCH_ARGS)
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the throughput benchmark..."; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "No wrk: the throughput benchmark uses its Python load generator."; $(PY) manage.py run_benchmarks --settings=tooling.benchmarks.bench_settings $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

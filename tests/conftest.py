@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from generations.simulator import SimulatorServer
+from apiframe_simulator import SimulatorServer
 from tests.independent_apiframe import IndependentApiframe, make_clip
 
 # ---------------------------------------------------------------------------------------------

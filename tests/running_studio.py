@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from generations.processes import (
+from tooling.processes import (
     PYTHON,
     ProcessGroup,
     free_port,

@@ -1,4 +1,4 @@
-"""The benchmark harness's arithmetic and reports (generations/benchmarks): fast, no processes, no
+"""The benchmark harness's arithmetic and reports (tooling/benchmarks): fast, no processes, no
 timings, so `make bench` cannot rot silently. The measurements themselves live in docs/."""
 
 import json
@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from generations.benchmarks import loadgen, pages, pipeline_report, report, throughput, wire
-from generations.benchmarks.figures import Figure, format_number
-from generations.benchmarks.pipeline_metrics import (
+from tooling.benchmarks import loadgen, pages, pipeline_report, report, throughput, wire
+from tooling.benchmarks.figures import Figure, format_number
+from tooling.benchmarks.pipeline_metrics import (
     GenerationRow,
     TaskRow,
     busy_seconds,
@@ -19,7 +19,7 @@ from generations.benchmarks.pipeline_metrics import (
     storing_rate,
     summarize,
 )
-from generations.benchmarks.stats import percentile, summary
+from tooling.benchmarks.stats import percentile, summary
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -132,7 +132,7 @@ def test_a_run_is_summarised_per_generation():
 
 
 def test_the_naive_way_is_projected_from_the_jobs_it_ran():
-    naive = "generations.benchmarks.naive.make_clip_naively"
+    naive = "tooling.benchmarks.naive.make_clip_naively"
     executing = [TaskRow(naive, at(0), at(21)), TaskRow(naive, at(0), at(23)),
                  TaskRow(naive, at(0), at(0.01))]  # fmt: skip
     # 200 jobs, 4 at a time, 22 s each (the skipped one took no time and is left out)

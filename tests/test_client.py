@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from apiframe_simulator import Fault
 from generations.apiframe import ApiframeClient, GenerationRequest, JobStatus, signatures
 from generations.apiframe import errors as api
-from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
 
 REQUEST = GenerationRequest(prompt="A hot-air balloon over vineyards at sunrise")

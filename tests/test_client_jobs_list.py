@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apiframe_simulator import Fault
 from generations.apiframe import ApiframeClient, JobsPage, JobStatus, ModelInfo
 from generations.apiframe import errors as api
 from generations.apiframe.payloads import PayloadError, catalog_from_json
-from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
 
 NOW = datetime.now(UTC)

@@ -3,7 +3,7 @@ a whole MP4: an error page, a file cut short, an image."""
 
 import pytest
 
-from generations.simulator.render import render_clip
+from apiframe_simulator.render import render_clip
 from generations.video import VideoError, check_mp4
 
 

@@ -11,9 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from apiframe_simulator import Fault
 from generations.models import Generation, Status
 from generations.pipeline import cadence, expectations, storage, tasks, track
-from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
 from tests.fixtures import picture
 

@@ -13,9 +13,9 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from apiframe_simulator import Fault
 from generations.models import Generation, Status
 from generations.pipeline import tasks, track, uploads
-from generations.simulator import Fault
 from tests.fixtures import picture
 
 pytestmark = pytest.mark.django_db(transaction=True)

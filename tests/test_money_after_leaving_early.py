@@ -10,9 +10,9 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from apiframe_simulator import Fault
 from generations.models import Budget, BudgetRefusal, Generation, MemberQuota, Status
 from generations.pipeline import tasks, track
-from generations.simulator import Fault
 from generations.usage import Period, UsageReport
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from apiframe_simulator import Fault
 from generations import video
 from generations.apiframe import GenerationRequest, get_client
 from generations.models import Budget, Generation, Status
 from generations.pipeline import tasks, track
-from generations.simulator import Fault
 from tests.conftest import SIMULATOR_KEY
 from tests.fixtures import picture
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from apiframe_simulator.render import render_clip
 from generations.models import Generation, Status
 from generations.pipeline import posters, track
-from generations.simulator.render import render_clip
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

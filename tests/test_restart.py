@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from generations.simulator import Fault
+from apiframe_simulator import Fault
 from tests.reports import database_label, machine_label, publish
 from tests.running_studio import RunningStudio
 

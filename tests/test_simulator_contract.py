@@ -10,8 +10,8 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from generations.simulator import Fault, SimulatorServer
-from generations.simulator.validation import FORMAT_CHECKER, response_schema
+from apiframe_simulator import Fault, SimulatorServer
+from apiframe_simulator.validation import FORMAT_CHECKER, response_schema
 
 GENERATE = "POST /v2/videos/generate"
 GET_JOB = "GET /v2/jobs/{id}"

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from generations.simulator import Fault, FaultPlan, SimulatorServer
-from generations.simulator.faults import FAILED_JOB_MESSAGE
+from apiframe_simulator import Fault, FaultPlan, SimulatorServer
+from apiframe_simulator.faults import FAILED_JOB_MESSAGE
 
 BODY = {"prompt": "A fox in the snow", "model": "hailuo-2.3-fast"}
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from generations.simulator import Fault, SimulatorServer
-from generations.simulator.jobs import PRICES
+from apiframe_simulator import Fault, SimulatorServer
+from apiframe_simulator.jobs import PRICES
 from tests.test_simulator_contract import BODY, assert_matches
 
 LIST = "GET /v2/jobs"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from generations.simulator.render import RenderError, clip_size, first_frame_size, render_clip
+from apiframe_simulator.render import RenderError, clip_size, first_frame_size, render_clip
 from generations.video import VideoError, VideoInfo, poster_frame, probe, read_frame
 
 PROMPT = "A lighthouse on a cliff at dusk, waves crashing, gulls circling, slow dolly in"

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from apiframe_simulator import SimulatorServer
 from generations.apiframe.signatures import verify
-from generations.simulator import SimulatorServer
 from generations.video import probe
 
 PROMPT = "A paper boat drifting down a rainy street"

@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from apiframe_simulator import Fault
 from generations.models import Generation, Status
 from generations.pipeline import claims, track
-from generations.simulator import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

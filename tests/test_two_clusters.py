@@ -4,7 +4,7 @@ each generation is submitted to Apiframe once, and no job is asked about by two 
 
 import pytest
 
-from generations.simulator import Fault
+from apiframe_simulator import Fault
 from tests.running_studio import RunningStudio
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from apiframe_simulator.render import render_clip
 from generations import video
 from generations.models import Generation, Prompt, Status
-from generations.simulator.render import render_clip
 
 SUBJECTS = [
     "A lighthouse on a cliff at dusk", "A vintage car in a rainy neon city", "Clouds rolling over mountains",

@@ -18,7 +18,7 @@ def run(folder: Path, *, generations: int, members: int, gallery: Path | None = 
                          members=members)  # fmt: skip
     out = folder / "probe.json"
     folder.mkdir(parents=True, exist_ok=True)
-    stack.python("-m", "generations.benchmarks.pages_probe", "measure", str(out))
+    stack.python("-m", "tooling.benchmarks.pages_probe", "measure", str(out))
     probe = json.loads(out.read_text())
     cookie = session_cookie(stack)
     stack.start_web()

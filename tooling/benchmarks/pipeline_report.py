@@ -77,13 +77,13 @@ NOTES = [
     "included — and the once-a-minute schedule's runs; the start-up probe excluded). django-q2 "
     "stamps `started` when a task is enqueued, so this includes the time tasks waited in the "
     "broker for a free worker. 'Executing only' is the time inside the task function, noted by "
-    "the benchmark cluster's own pre/post-execute signal receivers (generations/benchmarks/apps.py, "
+    "the benchmark cluster's own pre/post-execute signal receivers (tooling/benchmarks/apps.py, "
     "installed only by the benchmarks' settings).",
     "CPU-seconds: user + system time of the cluster's and gunicorn's process trees (ffmpeg "
     "included) during the run, from /proc.",
     "Naive: one django-q2 task per generation that submits, checks the job every 2 s until done "
     "(holding its worker), then stores the clip and makes its poster with the studio's own code "
-    "(generations/benchmarks/naive.py). With 4 workers it would need ~17 minutes, so it stops "
+    "(tooling/benchmarks/naive.py). With 4 workers it would need ~17 minutes, so it stops "
     "starting new jobs after the cap; its makespan is projected as ⌈200 / 4⌉ × its mean task "
     "time, and its other figures are over the jobs it ran.",
 ]

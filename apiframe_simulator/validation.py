@@ -15,13 +15,13 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "apiframe" / "openapi-hailuo-2.3-fast.json"
+from .contract import OPENAPI_PATH
+
 ROOT = "(root)"
 GENERATE = "POST /v2/videos/generate"
 LIST_JOBS = "GET /v2/jobs"

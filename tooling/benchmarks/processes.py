@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from generations.processes import (
+from tooling.processes import (
     PYTHON,
     ProcessGroup,
     free_port,
@@ -46,7 +46,7 @@ class Stack(ProcessGroup):
                 # One key for the simulator and every studio of the run (else one per folder).
                 "SIMULATOR_API_KEY": SIMULATOR_KEY,
                 # The studio's settings plus the benchmarks' bare view and task timing.
-                "DJANGO_SETTINGS_MODULE": "generations.benchmarks.bench_settings",
+                "DJANGO_SETTINGS_MODULE": "tooling.benchmarks.bench_settings",
                 **env,
             },
         )

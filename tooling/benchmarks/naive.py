@@ -13,7 +13,7 @@ from generations.pipeline.posters import make_poster
 from generations.pipeline.storage import store_clip
 from generations.pipeline.submit import build_request
 
-TASK = "generations.benchmarks.naive.make_clip_naively"
+TASK = "tooling.benchmarks.naive.make_clip_naively"
 CHECK_EVERY_SECONDS = 2.0
 GIVE_UP_SECONDS = 300.0
 FINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)

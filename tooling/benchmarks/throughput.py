@@ -102,7 +102,7 @@ def notes(loads: dict[str, list[loadgen.Load]], seconds: float) -> list[str]:
         "round, divided by its requests; unlike requests per second it hardly moves with the "
         "machine's other load.",
         "Every request carries the same session cookie and HX-Request header and goes through "
-        "every middleware. The bare views (generations/benchmarks/bench_urls.py, served only under "
+        "every middleware. The bare views (tooling/benchmarks/bench_urls.py, served only under "
         "the benchmarks' settings) answer 204 and nothing else: the first, like every studio "
         "view, needs a logged-in member (LoginRequiredMiddleware: the session and the user, 2 "
         "queries); the second is exempt and touches no database.",

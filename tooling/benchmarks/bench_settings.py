@@ -4,5 +4,5 @@ plus a bare view to compare against (bench_urls) and a note of each task's execu
 from hailuo_site.settings import *  # noqa: F403
 from hailuo_site.settings import INSTALLED_APPS
 
-ROOT_URLCONF = "generations.benchmarks.bench_urls"
-INSTALLED_APPS = [*INSTALLED_APPS, "generations.benchmarks.apps.BenchmarksConfig"]
+ROOT_URLCONF = "tooling.benchmarks.bench_urls"
+INSTALLED_APPS = [*INSTALLED_APPS, "tooling.benchmarks.apps.BenchmarksConfig"]

@@ -15,7 +15,7 @@ BUSY_FILE = "worker-busy.tsv"
 
 
 class BenchmarksConfig(AppConfig):
-    name = "generations.benchmarks"
+    name = "tooling.benchmarks"
     label = "benchmarks"
     verbose_name = "Benchmarks"
 

@@ -24,8 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generations.apiframe.payloads import MODEL
-
+from .contract import MODEL
 from .faults import FAILED_JOB_MESSAGE
 
 log = logging.getLogger(__name__)

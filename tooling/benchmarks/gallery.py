@@ -23,4 +23,4 @@ def seeded_stack(folder: Path, *, generations: int, members: int) -> Stack:
 
 def session_cookie(stack: Stack, username: str = "member1") -> str:
     """A logged-in session of a seeded member, made in the studio's own database."""
-    return stack.python("-m", "generations.benchmarks.pages_probe", "session", username).strip()
+    return stack.python("-m", "tooling.benchmarks.pages_probe", "session", username).strip()

@@ -21,9 +21,8 @@ from typing import Any
 
 import httpx
 
-from generations.apiframe.payloads import MODEL
-
 from .clips import ClipMaker, ClipOrder
+from .contract import MODEL
 from .faults import FaultPlan
 from .jobs import FINAL, PRICES, IdSource, JobRecord, JobStore, iso
 from .routes import Handler

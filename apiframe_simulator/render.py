@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import imageio_ffmpeg
 from PIL import ExifTags, Image
 
-from ..video import (
-    VideoError,
-    atomic_path,
-    ffmpeg_exe,
-    log_tail,
-)
 from .scenes import Landscape, camera_move, open_image, prompt_rng
 
 SUPPORTED_HEIGHTS = (768, 1080)
@@ -39,7 +35,7 @@ TO_BT709 = (
 )
 
 
-class RenderError(VideoError):
+class RenderError(Exception):
     """A clip could not be rendered (unreadable image, ffmpeg failure, ...)."""
 
 
@@ -141,3 +137,33 @@ def _encode(
         if proc.wait() != 0:
             log.seek(0)
             raise RenderError(f"ffmpeg failed ({proc.returncode}): {log_tail(log.read())}")
+
+
+def ffmpeg_exe() -> str:
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise RenderError(f"imageio-ffmpeg has no ffmpeg binary: {exc}") from exc
+
+
+def log_tail(log: bytes, lines: int = 5) -> str:
+    text = log.decode(errors="replace")
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def atomic_path(destination: Path) -> Iterator[Path]:
+    """A temporary path beside `destination`, renamed over it only if the block succeeds, so a
+    reader never sees a half-written file."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{destination.name}.", suffix=".part", dir=destination.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the clip is served like any other file
+        os.replace(tmp, destination)
+    finally:
+        tmp.unlink(missing_ok=True)

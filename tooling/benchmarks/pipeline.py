@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from picklefield.fields import dbsafe_decode
 
-from generations.simulator.clips import ClipMaker, ClipOrder
+from apiframe_simulator.clips import ClipMaker, ClipOrder
 
 from . import naive, workload
 from .apps import BUSY_FILE
@@ -87,13 +87,13 @@ def run_mode(
         stack.start_web()
         stack.start_cluster()
         stack.manage(
-            "shell", "-c", "from generations.benchmarks import workload as w; w.probe_cluster()"
+            "shell", "-c", "from tooling.benchmarks import workload as w; w.probe_cluster()"
         )
         wait_until(lambda: stack.query(f"SELECT 1 FROM django_q_task WHERE func = {PROBE}"), 60)
         cpu_before = cpu_seconds(stack, simulator)
         stack.manage(
             "shell", "-c",
-            f"from generations.benchmarks import workload as w; w.create({count}, naive_way={mode == 'naive'})",
+            f"from tooling.benchmarks import workload as w; w.create({count}, naive_way={mode == 'naive'})",
         )  # fmt: skip
         capped = wait_for_generations(stack, mode, count, naive_cap)
         wait_until(lambda: quiet(stack), 60)

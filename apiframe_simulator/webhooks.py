@@ -18,8 +18,7 @@ from typing import Any
 
 import httpx
 
-from generations.apiframe.signatures import sign
-
+from .contract import sign
 from .faults import FaultPlan
 
 log = logging.getLogger(__name__)

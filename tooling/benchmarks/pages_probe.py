@@ -1,4 +1,4 @@
-"""Run inside a seeded benchmark studio (`python -m generations.benchmarks.pages_probe ...`):
+"""Run inside a seeded benchmark studio (`python -m tooling.benchmarks.pages_probe ...`):
 times the studio's pages in process, with every middleware, and counts their SQL queries.
 
     pages_probe measure OUT.json     the studio page, further gallery pages, the live update

@@ -1,5 +1,5 @@
 """`manage.py run_benchmarks` (`make bench`): measure the studio against its performance targets
-and write docs/benchmarks.md and docs/benchmarks.json. The harness is generations/benchmarks/."""
+and write docs/benchmarks.md and docs/benchmarks.json. The harness is tooling/benchmarks/."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from generations.benchmarks import pages, pipeline, pipeline_report, report, throughput
+from tooling.benchmarks import pages, pipeline, pipeline_report, report, throughput
 
 PARTS = ("pipeline", "pages", "throughput")
 

@@ -9,12 +9,6 @@ class GenerationsConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(install_tracker_schedule, sender=self)
         post_migrate.connect(create_cache_tables, sender=self)
-        # A (re)started cluster resumes tracking at once, not at the next once-a-minute schedule.
-        from django_q.signals import post_spawn
-
-        from .pipeline.tasks import resume_tracking
-
-        post_spawn.connect(resume_tracking, dispatch_uid="resume_tracking")
 
 
 def install_tracker_schedule(**kwargs) -> None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apiframe_simulator import Fault
 from generations.models import Generation, Status
-from generations.pipeline import cadence, expectations, storage, tasks, track
+from generations.pipeline import cadence, checks, expectations, storage, tasks, track
 from tests.conftest import SIMULATOR_KEY
 from tests.fixtures import picture
 
@@ -99,7 +99,7 @@ CASES: dict[str, Case] = {
     "check dropped": transient("job", Fault.drop()),
     "check answered malformed JSON": transient("job", Fault.malformed()),
     "the job is lost": Case(
-        {"job": (Fault.status(404),) * track.MAX_JOB_NOT_FOUND},
+        {"job": (Fault.status(404),) * checks.MAX_JOB_NOT_FOUND},
         status=FAILED,
         reason="Apiframe no longer knows this job.",
     ),
@@ -239,7 +239,7 @@ def test_a_clip_still_being_saved_at_the_deadline_says_so(alice, settings):
         created_at=timezone.now() - timedelta(minutes=2),
     )  # fmt: skip
 
-    assert track.fail_overdue() == 1
+    assert checks.fail_overdue() == 1
 
     generation.refresh_from_db()
     assert generation.status == Status.FAILED

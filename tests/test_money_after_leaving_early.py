@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apiframe_simulator import Fault
 from generations.models import Budget, BudgetRefusal, Generation, MemberQuota, Status
-from generations.pipeline import tasks, track
+from generations.pipeline import checks, tasks, track
 from generations.usage import Period, UsageReport
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -143,7 +143,7 @@ def test_a_clip_past_the_deadline_is_followed_until_apiframe_says_what_it_billed
     studio_simulator.job_seconds = 2.0
     clip = submitted(alice)
     Generation.objects.filter(pk=clip.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    assert track.fail_overdue() == 1
+    assert checks.fail_overdue() == 1
     clip.refresh_from_db()
     assert clip.status == Status.FAILED and "did not finish this clip" in clip.failure_reason
     assert clip.may_still_bill and standing(alice).running == 1  # its reservation still counts
@@ -163,7 +163,7 @@ def test_a_deleted_clip_past_the_deadline_records_the_cost_and_keeps_no_copy(
     studio_simulator.job_seconds = 2.0
     clip = submitted(alice)
     Generation.objects.filter(pk=clip.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    track.fail_overdue()
+    checks.fail_overdue()
     delete_as(alice_client, clip)
     studio_simulator.wait_for(clip.job_id, "COMPLETED")
     Generation.objects.filter(pk=clip.pk).update(next_check_at=timezone.now())
@@ -188,6 +188,6 @@ def test_overdue_checks_do_not_make_one_missing_job_answer_fatal(studio_simulato
     clip = submitted(alice)
     Generation.objects.filter(pk=clip.pk).update(overdue_checks=5)
     studio_simulator.faults.push("job", Fault.status(404))
-    track.check(Generation.objects.get(pk=clip.pk))
+    checks.check(Generation.objects.get(pk=clip.pk))
     clip.refresh_from_db()
     assert clip.is_active and clip.attempts == 1 and clip.overdue_checks == 5

@@ -5,9 +5,9 @@
    A first frame given by web address is fetched first (`first_frames`), here and never in a web
    request. A local first frame is uploaded once (`uploads`; the row keeps its URL), so every
    retry sends the same body and Apiframe replays the first job instead of refusing the key.
-2. `tasks.track` is one long-running loop (renewed by itself and by a once-a-minute schedule) that
-   leases whichever generations are due and advances each in a thread pool: submit the WAITING ones,
-   check the SUBMITTED/PROCESSING ones, store the clips Apiframe finished. `cadence` says when next.
+2. `track` is one loop at a time (how it is kept alive: `tasks`' docstring) that claims whichever
+   generations are due and advances each in a thread pool: submit the WAITING ones, check the
+   SUBMITTED/PROCESSING ones (`checks`), store the clips Apiframe finished. `cadence` says when.
 3. Webhooks (when PUBLIC_URL is set) apply the same job updates and mark a finished clip due at once.
 4. `storage` downloads a finished clip, checks its MP4 boxes and marks it COMPLETED: the gallery
    shows it. `posters` then makes its poster (ffmpeg, CPU-bound) on threads that active work leaves

@@ -1,4 +1,17 @@
-"""django-q2 entry points. Each is small: the work lives in submit, track and storage."""
+"""django-q2 entry points. Each is small: the work lives in submit, track, storage and ledger.
+
+Keeping the tracker alive is one rule: whoever takes the tracker lease queues the tracker task,
+and the task renews that lease while it runs.
+
+- `ensure_tracker()` takes the lease if it is free (no tracker running, none queued) and queues a
+  tracker task that holds it. Whatever makes work due calls it: a submit, a webhook, a ledger
+  check, and the once-a-minute schedule, the safety net after a crash.
+- `track_generations` runs the loop (track.py) for up to TRACKER_RUN_SECONDS, renewing the lease
+  every heartbeat; then it lets the lease go and, if work remains, ensures the next one.
+- A task lost in the queue, or a cluster killed mid-loop, stops renewing: the lease expires
+  LEASE_SECONDS later and the next `ensure_tracker` (at the latest the schedule, within a minute)
+  queues a new tracker, which takes over every claim the dead one let expire.
+"""
 
 import logging
 import uuid
@@ -19,11 +32,10 @@ TRACK_TASK = "generations.pipeline.tasks.track_generations"
 SUBMIT_TASK = "generations.pipeline.tasks.submit_generation"
 LEDGER_TASK = "generations.pipeline.tasks.check_ledger"
 DAILY_LEDGER_TASK = "generations.pipeline.tasks.check_recent_ledger"
-# Just under a minute, so the once-a-minute schedule finds the loop gone and starts the next.
+# Just under a minute: a task never comes near the cluster's timeout, and hands over often.
 TRACKER_RUN_SECONDS = 55.0
-# Held while a tracker task waits in the queue, so a burst of submissions queues one, not one
-# each; released when the task starts, and expiring by itself should the task be lost.
-QUEUED_LEASE_NAME = "tracker-queued"
+# How long a queued tracker task may wait for a worker before another may be queued.
+QUEUED_SECONDS = 30.0
 
 
 def enqueue_submission(generation: Generation) -> None:
@@ -43,47 +55,22 @@ def submit_generation(generation_id: str) -> str:
     return "submitted" if claimed else "already taken"
 
 
-def track_generations(queued_as: str = "") -> str:
-    """Run the tracker loop, then hand over to a fresh task so tracking never pauses."""
-    if queued_as:
-        Lease.release(QUEUED_LEASE_NAME, queued_as)
-    # Waiting out a crashed tracker's lease (instead of giving up) is what lets a restarted
-    # cluster resume within a lease period rather than at the next scheduled run.
-    ran = track.run_tracker(seconds=TRACKER_RUN_SECONDS, take_over=True)
-    if not ran:
+def track_generations(holder: str = "") -> str:
+    """Run the tracker loop under the lease `holder` took (the schedule's run takes its own)."""
+    if not track.run_tracker(seconds=TRACKER_RUN_SECONDS, holder=holder or uuid.uuid4().hex):
         return "another tracker is running"
-    # Checked after the loop released its lease, so a submission racing this exit either is
-    # seen here or sees the lease free and starts a tracker itself.
+    # Checked after the loop let its lease go, so a submission racing this exit either is seen
+    # here or finds the lease free and queues a tracker itself.
     if track.has_work_soon():
-        queue_tracker()
+        ensure_tracker()
     return "tracked"
 
 
 def ensure_tracker() -> None:
-    """Queue a tracker unless a live one holds the lease (a crashed one's lease goes stale)."""
-    until = track.lease_until()
-    if until is not None and until > timezone.now() and track.lease_is_fresh(until):
-        return
-    queue_tracker()
-
-
-def queue_tracker() -> None:
-    token = uuid.uuid4().hex
-    if Lease.acquire(QUEUED_LEASE_NAME, token, seconds=track.LEASE_SECONDS + 5):
-        async_task(TRACK_TASK, token, group="tracker")
-
-
-def resume_tracking(**kwargs) -> None:
-    """django_q's post_spawn receiver: a starting cluster queues a tracker at once.
-
-    After a crash the tracker lease is still held by the dead loop; the queued tracker waits it
-    out (track.wait_out_dead_lease), so work resumes within LEASE_SECONDS of the crash instead of
-    at the next once-a-minute schedule. Never raises: a worker must start whatever happens here.
-    """
-    try:
-        queue_tracker()
-    except Exception:
-        log.exception("Could not queue a tracker at cluster start; the schedule will")
+    """Queue a tracker task, unless one runs or waits in the queue (it holds the lease)."""
+    holder = uuid.uuid4().hex
+    if Lease.acquire(track.LEASE_NAME, holder, seconds=QUEUED_SECONDS):
+        async_task(TRACK_TASK, holder, group="tracker")
 
 
 def enqueue_ledger_check(reconciliation: Reconciliation) -> None:
@@ -104,8 +91,8 @@ def check_recent_ledger() -> str:
 
 
 def install_schedule() -> None:
-    """A once-a-minute safety net that restarts the tracker after a crash or a cluster restart,
-    and the daily check of the studio's ledger against Apiframe's."""
+    """The once-a-minute safety net that starts a tracker after a crash or a cluster restart (it
+    runs one itself when none holds the lease), and the daily check of the studio's ledger."""
     Schedule.objects.update_or_create(
         name="Generation tracker",
         defaults={

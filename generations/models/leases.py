@@ -20,11 +20,14 @@ class Lease(models.Model):
         return self.name
 
     @classmethod
-    def acquire(cls, name: str, holder: str, *, seconds: float) -> bool:
-        """Take or renew the lease; True if `holder` has it now (one conditional UPDATE)."""
+    def acquire(cls, name: str, holder: str, *, seconds: float, over_prefix: str = "") -> bool:
+        """Take or renew the lease; True if `holder` has it now (one conditional UPDATE). With
+        `over_prefix`, a live lease whose holder starts with it may be taken over too."""
         now = timezone.now()
         cls.objects.get_or_create(name=name, defaults={"until": now - timedelta(seconds=1)})
         free_or_mine = Q(until__lt=now) | Q(holder=holder)
+        if over_prefix:
+            free_or_mine |= Q(holder__startswith=over_prefix)
         return (
             cls.objects.filter(free_or_mine, name=name).update(
                 holder=holder, until=now + timedelta(seconds=seconds)

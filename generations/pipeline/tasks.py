@@ -1,16 +1,17 @@
 """django-q2 entry points. Each is small: the work lives in submit, track, storage and ledger.
 
-Keeping the tracker alive is one rule: whoever takes the tracker lease queues the tracker task,
-and the task renews that lease while it runs.
+Keeping the tracker alive is one rule: one lease says a tracker is running or on its way.
 
-- `ensure_tracker()` takes the lease if it is free (no tracker running, none queued) and queues a
-  tracker task that holds it. Whatever makes work due calls it: a submit, a webhook, a ledger
-  check, and the once-a-minute schedule, the safety net after a crash.
-- `track_generations` runs the loop (track.py) for up to TRACKER_RUN_SECONDS, renewing the lease
-  every heartbeat; then it lets the lease go and, if work remains, ensures the next one.
+- `ensure_tracker()` takes the lease if it is free, as "queued", and queues a tracker task.
+  Whatever makes work due calls it: a submit, a webhook, a ledger check. So a burst of
+  submissions queues one tracker.
+- `track_generations` (that task, and the once-a-minute schedule, the safety net after a crash)
+  runs the loop (track.py): it takes the lease if it is free or only queued, renews it every
+  heartbeat for up to TRACKER_RUN_SECONDS, then lets it go and, if work remains, ensures the
+  next one. A task that finds the lease taken stands aside at once.
 - A task lost in the queue, or a cluster killed mid-loop, stops renewing: the lease expires
-  LEASE_SECONDS later and the next `ensure_tracker` (at the latest the schedule, within a minute)
-  queues a new tracker, which takes over every claim the dead one let expire.
+  (QUEUED_SECONDS, LEASE_SECONDS) and the next `ensure_tracker`, at the latest the schedule within
+  a minute, starts a tracker, which takes over every claim the dead one let expire.
 """
 
 import logging
@@ -55,9 +56,9 @@ def submit_generation(generation_id: str) -> str:
     return "submitted" if claimed else "already taken"
 
 
-def track_generations(holder: str = "") -> str:
-    """Run the tracker loop under the lease `holder` took (the schedule's run takes its own)."""
-    if not track.run_tracker(seconds=TRACKER_RUN_SECONDS, holder=holder or uuid.uuid4().hex):
+def track_generations() -> str:
+    """Run the tracker loop, unless another is running."""
+    if not track.run_tracker(seconds=TRACKER_RUN_SECONDS):
         return "another tracker is running"
     # Checked after the loop let its lease go, so a submission racing this exit either is seen
     # here or finds the lease free and queues a tracker itself.
@@ -68,9 +69,9 @@ def track_generations(holder: str = "") -> str:
 
 def ensure_tracker() -> None:
     """Queue a tracker task, unless one runs or waits in the queue (it holds the lease)."""
-    holder = uuid.uuid4().hex
+    holder = track.QUEUED + uuid.uuid4().hex
     if Lease.acquire(track.LEASE_NAME, holder, seconds=QUEUED_SECONDS):
-        async_task(TRACK_TASK, holder, group="tracker")
+        async_task(TRACK_TASK, group="tracker")
 
 
 def enqueue_ledger_check(reconciliation: Reconciliation) -> None:

@@ -37,20 +37,15 @@ IDLE_SLEEP = 0.25
 FOLLOW_UP_HORIZON = timedelta(seconds=5)
 
 
-def run_tracker(
-    *,
-    seconds: float,
-    threads: int = THREADS,
-    holder: str | None = None,
-    lease_name: str = LEASE_NAME,
-) -> bool:
-    """Advance due generations for up to `seconds` (less when idle); False if another runs.
+# The lease's holder while a tracker task waits in the queue (tasks.ensure_tracker): any loop
+# that starts takes such a lease over, the queued task's own or another.
+QUEUED = "queued-"
 
-    `holder` is the lease token of whoever queued this loop (tasks.ensure_tracker); without one
-    the loop takes the lease for itself, if it is free.
-    """
-    holder = holder or uuid.uuid4().hex
-    if not Lease.acquire(lease_name, holder, seconds=LEASE_SECONDS):
+
+def run_tracker(*, seconds: float, threads: int = THREADS, lease_name: str = LEASE_NAME) -> bool:
+    """Advance due generations for up to `seconds` (less when idle); False if another runs."""
+    holder = uuid.uuid4().hex
+    if not Lease.acquire(lease_name, holder, seconds=LEASE_SECONDS, over_prefix=QUEUED):
         return False
     try:
         TrackerLoop(holder, lease_name, threads).run(seconds)

@@ -1,6 +1,7 @@
 """The shared gallery: everyone's clips, newest first, filtered, paged and updated in place."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -14,6 +15,36 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 def card_ids(response) -> list[str]:
     html = response.content.decode()
     return [part.split('"', 1)[0] for part in html.split('id="gen-')[1:]]
+
+
+class Attributes(HTMLParser):
+    """The attributes of every element with an id, by id."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.by_id: dict[str, dict[str, str | None]] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if element_id := dict(attrs).get("id"):
+            self.by_id[element_id] = dict(attrs)
+
+
+def attributes(response, element_id: str) -> dict[str, str | None]:
+    return Attributes(response.content.decode()).by_id[element_id]
+
+
+def live_update(client, since: str, **filters: str):
+    """What the studio page's #gallery-live asks: htmx sends the filter form's fields and the
+    hidden `since` (hx-include), with its own headers."""
+    fields = {"who": "everyone", "status": "", "resolution": "", "q": "", **filters}
+    return client.get(
+        reverse("gallery_updates"),
+        {**fields, "since": since},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TRIGGER="gallery-live",
+        HTTP_HX_CURRENT_URL="http://testserver/",
+    )
 
 
 @pytest.fixture
@@ -97,13 +128,55 @@ def test_the_studio_page_costs_the_same_queries_whatever_is_on_it(
         assert alice_client.get(reverse("studio")).status_code == 200
 
 
+def test_the_page_asks_for_updates_through_htmx(alice_client, alice, make_generation):
+    idle = alice_client.get(reverse("studio"))
+    live = attributes(idle, "gallery-live")
+    assert live["hx-get"] == reverse("gallery_updates") and live["hx-swap"] == "none"
+    assert live["hx-include"] == "#gallery-filters, #gallery-since"
+    assert live["hx-trigger"] == "every 20s, visibilitychange from:document"
+    since = attributes(idle, "gallery-since")
+    assert since["name"] == "since" and since["value"]
+    assert "hx-swap-oob" not in idle.content.decode()
+    make_generation(alice, "Still rendering", "processing")
+    running = attributes(alice_client.get(reverse("studio")), "gallery-live")
+    assert running["hx-trigger"].startswith("every 3s,")  # faster while a clip is on its way
+
+
+def test_a_clip_of_ours_makes_the_page_ask_again_soon(alice_client):
+    data = {"prompt": "A heron taking off", "resolution": "768p", "duration": "6"}
+    response = alice_client.post(reverse("generation_create"), data, **HTMX)
+    live = attributes(response, "gallery-live")
+    assert live["hx-swap-oob"] == "true" and live["hx-trigger"].startswith("every 3s,")
+    assert 'id="gallery-since"' not in response.content.decode()  # asks from where it was
+
+
 def test_nothing_changed_answers_204(alice_client, team_clips, django_assert_max_num_queries):
     since = (timezone.now() + timedelta(seconds=5)).isoformat()
     with django_assert_max_num_queries(3):
-        response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
+        response = live_update(alice_client, since)
     assert response.status_code == 204 and response.content == b""
     # Asked every few seconds by every open tab: nothing but the status and a few headers.
     assert "Content-Type" not in response and "Content-Security-Policy" not in response
+    assert "Content-Security-Policy-Report-Only" not in response
+
+
+def test_changes_come_out_of_band_with_the_next_since(alice_client, team_clips):
+    since = timezone.now().isoformat()
+    running = team_clips[1]
+    Generation.objects.filter(pk=running.pk).update(
+        updated_at=timezone.now() + timedelta(seconds=1)
+    )
+    response = live_update(alice_client, since)
+    card = attributes(response, f"gen-{running.pk}")
+    # In place of its old self where the page shows it, else where studio.js decides.
+    assert card["hx-swap-oob"] == f"outerHTML:#gen-{running.pk}, #gallery-new"
+    assert attributes(response, "gallery-since")["hx-swap-oob"] == "true"
+    # The next ask looks back a moment before this one, for changes committed a moment late.
+    next_since = datetime.fromisoformat(attributes(response, "gallery-since")["value"])
+    assert timezone.now() - timedelta(seconds=5) < next_since < timezone.now()
+    live = attributes(response, "gallery-live")
+    assert live["hx-swap-oob"] == "true" and live["hx-trigger"].startswith("every 3s,")
+    assert "Content-Security-Policy" in response  # an answer with a body keeps the policy
 
 
 def test_changed_cards_come_oldest_first_so_the_newest_ends_on_top(alice_client, team_clips):
@@ -111,7 +184,7 @@ def test_changed_cards_come_oldest_first_so_the_newest_ends_on_top(alice_client,
     later = timezone.now() + timedelta(seconds=1)
     for offset, clip in enumerate(reversed(team_clips)):  # updated newest first
         Generation.objects.filter(pk=clip.pk).update(updated_at=later + timedelta(seconds=offset))
-    response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
+    response = live_update(alice_client, since)
     assert card_ids(response) == [str(clip.pk) for clip in team_clips]
 
 
@@ -121,30 +194,38 @@ def test_a_changed_card_is_sent_alone(alice_client, team_clips):
     Generation.objects.filter(pk=running.pk).update(
         progress=80, updated_at=timezone.now() + timedelta(seconds=1)
     )
-    response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
+    response = live_update(alice_client, since)
     assert response.status_code == 200
     assert card_ids(response) == [str(running.pk)]
     assert 'value="80"' in response.content.decode()
-    assert response["X-Gallery-Poll"] == "3"
-    assert response["X-Gallery-Since"]
+    assert attributes(response, "gallery-live")["hx-trigger"].startswith("every 3s,")
+    assert attributes(response, "gallery-since")["value"]
+
+
+def test_when_nothing_is_on_its_way_the_page_asks_less_often(alice_client, team_clips):
+    since = timezone.now().isoformat()
+    Generation.objects.filter(pk=team_clips[1].pk).update(
+        status="failed", updated_at=timezone.now() + timedelta(seconds=1)
+    )
+    response = live_update(alice_client, since)
+    assert card_ids(response) == [str(team_clips[1].pk)]
+    assert attributes(response, "gallery-live")["hx-trigger"].startswith("every 20s,")
 
 
 def test_a_deleted_card_is_sent_as_a_tombstone(alice_client, team_clips):
     since = (timezone.now() - timedelta(seconds=1)).isoformat()
     team_clips[0].soft_delete()
-    response = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX)
-    assert (
-        f'<article id="gen-{team_clips[0].pk}" data-deleted></article>' in response.content.decode()
-    )
+    response = live_update(alice_client, since)
+    tombstone = attributes(response, f"gen-{team_clips[0].pk}")
+    assert "data-deleted" in tombstone
+    assert tombstone["hx-swap-oob"] == f"delete:#gen-{team_clips[0].pk}, #gallery-new"
 
 
 def test_updates_follow_the_members_filters_but_not_the_status_one(alice_client, team_clips):
     since = (timezone.now() - timedelta(hours=1)).isoformat()
-    mine = alice_client.get(reverse("gallery_updates"), {"since": since, "who": "mine"}, **HTMX)
+    mine = live_update(alice_client, since, who="mine")
     assert card_ids(mine) == [str(team_clips[0].pk)]
-    running = alice_client.get(
-        reverse("gallery_updates"), {"since": since, "status": "running"}, **HTMX
-    )
+    running = live_update(alice_client, since, status="running")
     assert len(card_ids(running)) == 3
 
 
@@ -199,8 +280,8 @@ def test_an_update_to_my_own_clip_refreshes_my_usage(alice_client, team_clips):
     Generation.objects.filter(pk=team_clips[0].pk).update(
         updated_at=timezone.now() + timedelta(seconds=1)
     )
-    html = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX).content.decode()
-    assert 'id="member-usage"' in html
+    response = live_update(alice_client, since)
+    assert attributes(response, "member-usage")["hx-swap-oob"] == "true"
 
 
 def test_an_update_to_a_teammates_clip_does_not(alice_client, team_clips):
@@ -208,5 +289,5 @@ def test_an_update_to_a_teammates_clip_does_not(alice_client, team_clips):
     Generation.objects.filter(pk=team_clips[1].pk).update(
         updated_at=timezone.now() + timedelta(seconds=1)
     )
-    html = alice_client.get(reverse("gallery_updates"), {"since": since}, **HTMX).content.decode()
+    html = live_update(alice_client, since).content.decode()
     assert 'id="gen-' in html and 'id="member-usage"' not in html

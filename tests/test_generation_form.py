@@ -1,11 +1,15 @@
 """Every mistake a member can make in the form gets its own message, and costs them nothing typed."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_q.models import OrmQ
 
-from generations.models import Generation, Prompt, Status
+from generations.forms import GenerationForm
+from generations.images import MAX_BYTES
+from generations.models import PROMPT_MAX_LENGTH, Generation, Prompt, Status
 from tests.fixtures import picture
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -142,8 +146,9 @@ def test_remixing_fills_the_form_with_the_same_settings(alice_client, bob, make_
                              resolution="1080p", duration=6, prompt_optimizer=False)  # fmt: skip
     html = alice_client.get(reverse("generation_remix", args=[source.pk]), **HTMX).content.decode()
     assert "Koi fish in a pond</textarea>" in html
-    assert 'value="1080p" checked' in html
-    assert 'name="prompt_optimizer" >' in html or 'name="prompt_optimizer">' in html
+    assert re.search(r'<input type="radio" name="resolution" value="1080p"[^>]* checked>', html)
+    optimizer = re.search(r'<input type="checkbox" name="prompt_optimizer"[^>]*>', html).group()
+    assert "checked" not in optimizer
 
 
 def test_a_teammates_prompt_can_be_used(alice_client, bob, make_generation):
@@ -162,3 +167,17 @@ def test_retrying_a_failed_clip_starts_a_new_one(alice_client, alice, make_gener
         failed.pk,
         failed.prompt_id,
     )
+
+
+def test_the_form_shows_the_limits_the_form_checks(alice_client):
+    html = alice_client.get(reverse("studio")).content.decode()
+    assert re.search(rf'<textarea name="prompt"[^>]* maxlength="{PROMPT_MAX_LENGTH}"', html)
+    assert f"/ {PROMPT_MAX_LENGTH} characters" in html
+    assert f"At most {MAX_BYTES // (1024 * 1024)} MB" in html
+    assert re.search(r'<input type="url" name="image_url"[^>]* maxlength="2000"', html)
+
+
+def test_every_field_has_the_error_slot_its_messages_are_swapped_into(alice_client):
+    html = alice_client.get(reverse("studio")).content.decode()
+    for name in [*GenerationForm.base_fields, "__all__"]:
+        assert f'id="errors-{name}"' in html, name

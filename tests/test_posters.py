@@ -74,7 +74,7 @@ def test_the_tracker_makes_the_poster_and_the_gallery_is_told(alice_client, stor
 
 def test_while_a_poster_is_pending_the_gallery_keeps_asking_often(alice_client, stored_clip):
     studio = alice_client.get(reverse("studio")).content.decode()
-    assert 'data-poll="3"' in studio
+    assert 'hx-trigger="every 3s,' in studio
 
 
 def test_a_poster_that_cannot_be_made_is_tried_again_then_forgone(alice_client, stored_clip):

@@ -63,7 +63,7 @@ def test_it_shows_it_in_the_prompt_library(bob_client, generation):
 
 def test_it_fills_the_form_with_it_for_reuse(bob_client, generation):
     html = page(bob_client, reverse("studio") + f"?prompt={generation.prompt_id}")
-    assert f">{escape(PROMPT)}</textarea>" in html
+    assert f"{escape(PROMPT)}</textarea>" in html
 
 
 @pytest.mark.parametrize(

@@ -4,44 +4,44 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.csp import csp_override, csp_report_only_override
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm, GenerationForm
 from ..models import Budget, BudgetRefusal, Generation, Prompt
 from ..pipeline.tasks import enqueue_submission
+from .requests import MemberRequest
 
 PAGE_SIZE = 24
 # Live updates overlap by this much, so a change committed a moment late is still seen.
 UPDATES_OVERLAP = timedelta(seconds=3)
-POLL_SECONDS_ACTIVE = 3
-POLL_SECONDS_IDLE = 20
 TEMPLATE = "generations/studio.html"
 
 
-def gallery_context(request: HttpRequest, filters: GalleryFilterForm, cursor=None) -> dict:
+def gallery_context(request: MemberRequest, filters: GalleryFilterForm, cursor=None) -> dict:
     generations = filters.apply(Generation.objects.visible().for_cards(), request.user)
     page = generations.page_before(cursor, PAGE_SIZE + 1)
     return {
         "filters": filters,
         "generations": page[:PAGE_SIZE],
         "next_cursor": page[PAGE_SIZE - 1].cursor if len(page) > PAGE_SIZE else None,
-        "poll": poll_settings(),
+        "busy": clips_on_their_way(),
         "since": timezone.now().isoformat(),
     }
 
 
-def poll_settings() -> dict:
-    running = Generation.objects.visible().changing().exists()
-    return {"running": running, "seconds": POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE}
+def clips_on_their_way() -> bool:
+    """Whether the gallery should look again soon: the page polls faster meanwhile (#live)."""
+    return Generation.objects.visible().changing().exists()
 
 
-def form_context(request: HttpRequest) -> dict:
+def form_context(request: MemberRequest) -> dict:
     """What the form shows beside its fields: prices for the estimate, and the member's standing."""
     budget = Budget.current()
     standing = Generation.objects.standing(request.user, budget)
@@ -49,13 +49,13 @@ def form_context(request: HttpRequest) -> dict:
 
 
 @require_GET
-def studio(request: HttpRequest) -> HttpResponse:
+def studio(request: MemberRequest) -> HttpResponse:
     form = GenerationForm(initial=initial_from(request))
     context = gallery_context(request, GalleryFilterForm(request.GET))
     return render(request, TEMPLATE, {"form": form, **form_context(request), **context})
 
 
-def initial_from(request: HttpRequest) -> dict:
+def initial_from(request: MemberRequest) -> dict:
     """Prefill from a teammate's prompt (?prompt=ID) or a clip to remix (?remix=ID); an id that
     is not one (a typo, a truncated link) prefills nothing."""
     if prompt_id := request.GET.get("prompt", "").strip():
@@ -81,7 +81,7 @@ def remix_initial(source: Generation) -> dict:
 
 
 @require_GET
-def remix(request: HttpRequest, pk) -> HttpResponse:
+def remix(request: MemberRequest, pk) -> HttpResponse:
     source = get_object_or_404(Generation.objects.visible().select_related("prompt"), pk=pk)
     form = GenerationForm(initial=remix_initial(source))
     context = {"form": form, "remix_of": source, **form_context(request)}
@@ -89,7 +89,7 @@ def remix(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_POST
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: MemberRequest) -> HttpResponse:
     form = GenerationForm(request.POST, request.FILES, member=request.user)
     if form.is_valid():
         try:
@@ -121,7 +121,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def gallery(request: HttpRequest) -> HttpResponse:
+def gallery(request: MemberRequest) -> HttpResponse:
     """A page of cards: the first under new filters, or the next one ("load more")."""
     if not request.htmx:
         # A bookmarked or reloaded filter address: show the whole studio with those filters.
@@ -164,18 +164,21 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def nothing_changed() -> HttpResponse:
+@csp_override({})
+@csp_report_only_override({})
+def nothing_changed(request: MemberRequest) -> HttpResponse:
     """The answer every open tab gets every few seconds, so as small as it can be: no body, hence
-    no Content-Type and no Content-Security-Policy (a policy governs documents; this has none)."""
+    no Content-Type and no Content-Security-Policy (a policy governs documents; this has none).
+    htmx swaps nothing on a 204."""
     response = HttpResponse(status=204)
     del response["Content-Type"]
-    response._csp_config = {}  # what @csp_override({}) sets: the CSP middleware adds no header
     return response
 
 
 @require_GET
-def gallery_updates(request: HttpRequest) -> HttpResponse:
-    """Cards changed since the tab last asked: one small request per tab, 204 when none."""
+def gallery_updates(request: MemberRequest) -> HttpResponse:
+    """Cards changed since the tab last asked (#gallery-live sends `since` and the filters): one
+    small request per tab, 204 when none, else the cards and the next `since`, out of band."""
     since = parse_moment(request.GET.get("since", "")) or timezone.now() - UPDATES_OVERLAP
     asked_at = timezone.now()
     # The status filter is left to the page: a card that finishes must still update in place.
@@ -183,21 +186,19 @@ def gallery_updates(request: HttpRequest) -> HttpResponse:
     changes = filters.apply(Generation.objects.all(), request.user).filter(updated_at__gt=since)
     # Nearly every ask finds nothing: say so after one probe of the updated_at index.
     if not changes.exists():
-        return nothing_changed()
+        return nothing_changed(request)
     # Found through the updated_at index too (ordering by created_at in SQL made SQLite walk the
     # whole gallery), then put in the order the cards are shown.
     changed = sorted(
         changes.select_related("owner", "prompt").order_by("updated_at")[: PAGE_SIZE * 4],
         key=lambda generation: (generation.created_at, generation.pk),
     )
-    context = {"changed": changed}
+    busy = any((g.is_active or g.awaits_poster) and not g.deleted_at for g in changed)
+    context = {
+        "changed": changed,
+        "since": (asked_at - UPDATES_OVERLAP).isoformat(),
+        "busy": busy or clips_on_their_way(),
+    }
     if any(generation.owner_id == request.user.pk for generation in changed):
         context["standing"] = Generation.objects.standing(request.user)  # the running count
-    response = render(request, f"{TEMPLATE}#updates", context)
-    response["X-Gallery-Since"] = (asked_at - UPDATES_OVERLAP).isoformat()
-    running = (
-        any((g.is_active or g.awaits_poster) and not g.deleted_at for g in changed)
-        or poll_settings()["running"]
-    )
-    response["X-Gallery-Poll"] = str(POLL_SECONDS_ACTIVE if running else POLL_SECONDS_IDLE)
-    return response
+    return render(request, f"{TEMPLATE}#updates", context)

@@ -126,7 +126,8 @@ function tickElapsed() {
 }
 setInterval(tickElapsed, 1000);
 
-// --- Live gallery: one small request per tab per interval, upserting changed cards ------------
+// --- Live gallery: htmx asks (#gallery-live) and swaps changed cards out of band -------------
+// (studio.html#live and #updates). Left here is what htmx can't judge on its own.
 
 const RUNNING = new Set(["waiting", "submitted", "processing"]);
 
@@ -137,79 +138,49 @@ function matchesStatusFilter(card) {
   return wanted === "running" ? RUNNING.has(status) : status === wanted;
 }
 
-function upsertCards(html) {
-  const container = $("#gallery-cards");
-  const incoming = new DOMParser().parseFromString(html, "text/html").body.children;
-  for (const card of Array.from(incoming)) {
-    const existing = document.getElementById(card.id);
-    if (card.tagName !== "ARTICLE") {
-      existing?.replaceWith(card); // e.g. the member's usage beside the form
-    } else if ("deleted" in card.dataset) {
-      existing?.remove();
-    } else if (existing) {
-      // Keep a started video playing; otherwise a finished clip or its late poster swaps in.
-      const video = existing.querySelector("video");
-      if (video && (!video.paused || video.currentTime > 0)) continue;
-      existing.replaceWith(card);
-      htmx.process(card);
-    } else if (matchesStatusFilter(card)) {
-      container.prepend(card);
-      htmx.process(card);
-    }
-  }
-  $("#gallery-empty")?.remove();
+function isPlaying(video) {
+  return Boolean(video) && (!video.paused || video.currentTime > 0);
 }
 
-let pollTimer = null;
-
-function schedulePoll(seconds) {
-  clearTimeout(pollTimer);
-  pollTimer = setTimeout(poll, seconds * 1000);
-}
-
-async function poll() {
-  const live = $("#gallery-live");
-  if (!live) return;
-  if (document.hidden) return schedulePoll(Number(live.dataset.poll));
-  const params = new URLSearchParams(new FormData($("#gallery-filters")));
-  params.set("since", live.dataset.since);
-  try {
-    const response = await fetch(`${live.dataset.updatesUrl}?${params}`, {
-      headers: { "HX-Request": "true" },
-      credentials: "same-origin",
-    });
-    if (response.redirected || response.status === 403) return; // Logged out: stop asking.
-    if (response.status === 200) {
-      upsertCards(await response.text());
-      live.dataset.since = response.headers.get("X-Gallery-Since") || live.dataset.since;
-      live.dataset.poll = response.headers.get("X-Gallery-Poll") || live.dataset.poll;
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const { target, fragment } = event.detail;
+  // An outerHTML swap hands over a fragment holding the card; a "delete" the tombstone itself.
+  const incoming = fragment.firstElementChild ?? fragment;
+  if (target.id === "gallery-new") {
+    // A card this page doesn't show: a teammate's new clip goes on top if the status filter
+    // lets it through; a deleted or filtered-out one is nothing to this page.
+    const wanted = !("deleted" in incoming.dataset) && matchesStatusFilter(incoming);
+    if (document.getElementById(incoming.id) || !wanted) {
+      event.detail.shouldSwap = false;
+    } else {
+      const spot = document.createElement("div"); // htmx swaps the card in for it, on top
+      event.detail.target = $("#gallery-cards").insertAdjacentElement("afterbegin", spot);
+      $("#gallery-empty")?.remove();
     }
-  } catch {
-    // Offline for a moment: try again at the next interval.
-  }
-  schedulePoll(Number(live.dataset.poll));
-}
-
-// A new card of our own means work is running: look again soon.
-document.addEventListener("htmx:afterSwap", (event) => {
-  refreshForm();
-  if (event.detail.target?.id === "gallery-cards") {
-    $("#gallery-empty")?.remove();
-    const live = $("#gallery-live");
-    if (live) {
-      live.dataset.poll = "3";
-      schedulePoll(3);
-    }
+  } else if (!("deleted" in incoming.dataset) && isPlaying(target.querySelector("video"))) {
+    event.detail.shouldSwap = false; // a clip someone has started keeps playing
   }
 });
-document.addEventListener("visibilitychange", () => {
-  if (!document.hidden && $("#gallery-live")) schedulePoll(0.2);
+
+// A hidden tab asks nothing; it asks at once when shown again (hx-trigger's visibilitychange).
+document.addEventListener("htmx:confirm", (event) => {
+  if (event.target.id === "gallery-live" && document.hidden) event.preventDefault();
+});
+
+// Logged out meanwhile (the ask was sent to the login page, or refused): stop asking.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const { elt, xhr, pathInfo } = event.detail;
+  if (elt.id !== "gallery-live" || !xhr.responseURL) return;
+  if (xhr.status === 403 || new URL(xhr.responseURL).pathname !== pathInfo.requestPath) elt.remove();
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  refreshForm();
+  if (event.detail.target?.id === "gallery-cards") $("#gallery-empty")?.remove();
 });
 document.addEventListener("DOMContentLoaded", () => {
   refreshForm();
   tickElapsed();
-  const live = $("#gallery-live");
-  if (live) schedulePoll(Number(live.dataset.poll));
 });
 
 // Plain forms that destroy something ask first.

@@ -4,10 +4,19 @@ shared by the pages and throughput parts."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from .processes import Stack
 
 READY = "seeded"
+# What the studio page's #gallery-live sends (hx-include): the filter form's fields, then `since`;
+# and htmx's own headers besides the session's.
+LIVE_UPDATE_FILTERS = {"who": "everyone", "status": "", "resolution": "", "q": ""}
+LIVE_UPDATE_HEADERS = {"HX-Request": "true", "HX-Trigger": "gallery-live"}
+
+
+def live_update_path(since: str) -> str:
+    return "/gallery/updates/?" + urlencode({**LIVE_UPDATE_FILTERS, "since": since})
 
 
 def seeded_stack(folder: Path, *, generations: int, members: int) -> Stack:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import wire
 from .figures import Figure
-from .gallery import seeded_stack, session_cookie
+from .gallery import LIVE_UPDATE_HEADERS, live_update_path, seeded_stack, session_cookie
 from .processes import Stack
 
 
@@ -55,10 +55,9 @@ def describe(response: wire.WireResponse) -> dict:
 
 def live_update_on_the_wire(stack: Stack, cookie: str) -> dict:
     from datetime import UTC, datetime
-    from urllib.parse import urlencode
 
-    path = "/gallery/updates/?" + urlencode({"since": datetime.now(UTC).isoformat()})
-    headers = {"Cookie": f"sessionid={cookie}", "HX-Request": "true",
+    path = live_update_path(datetime.now(UTC).isoformat())
+    headers = {"Cookie": f"sessionid={cookie}", **LIVE_UPDATE_HEADERS,
                "Accept-Encoding": wire.ACCEPT_ENCODING}  # fmt: skip
     response = wire.get("127.0.0.1", stack.port, path, headers)
     return {**describe(response), "headers": response.headers}
@@ -107,7 +106,8 @@ def notes(probe: dict, transfer: dict) -> list[str]:
         "further page 2–21 in 4 rounds, and of 300 live-update requests.",
         "SQL queries: counted with CaptureQueriesContext, at page sizes 6, 24 and 96 (the "
         "view's PAGE_SIZE patched), which must give the same count.",
-        "Live update: `GET /gallery/updates/?since=<now>` with HX-Request, answered 204; bytes "
+        "Live update: `GET /gallery/updates/?who=everyone&status=&resolution=&q=&since=<now>` "
+        "as the page's htmx sends it, answered 204; bytes "
         "counted on the socket from gunicorn, status line and headers included.",
         "First load: the studio page and every stylesheet, script and icon it links, fetched "
         "from gunicorn with `Accept-Encoding: gzip, deflate, br` and counted on the socket "

@@ -16,6 +16,7 @@ from pathlib import Path
 import django
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+LIVE_UPDATE = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TRIGGER": "gallery-live"}
 WARMUP = 5
 REPEATS = 40
 PAGES_DEEP = 20
@@ -48,38 +49,33 @@ def measure() -> dict:
 
     from generations.views import studio
 
+    from .gallery import live_update_path
+
     client = logged_in("member1")
     pages = cursor_chain(client, PAGES_DEEP)
-    since = timezone.now().isoformat()
-    updates_url = "/gallery/updates/?" + urlencode({"since": since})
+    updates_url = live_update_path(timezone.now().isoformat())
     result = {
         "studio": timed(client, "/", {}, REPEATS),
         "gallery_pages": timed_pages(client, pages),
         "deep_page": timed(client, pages[-1], HTMX, REPEATS),
-        "updates": timed(client, updates_url, HTMX, UPDATES_REPEATS),
+        "updates": timed(client, updates_url, LIVE_UPDATE, UPDATES_REPEATS),
         "queries": {
             "studio": {size: queries_with_page_size(client, "/", {}, size) for size in PAGE_SIZES},
             "gallery_page": {
                 size: queries_with_page_size(client, pages[1], HTMX, size) for size in PAGE_SIZES
             },
-            "updates": query_count(client, updates_url, HTMX)[0],
+            "updates": query_count(client, updates_url, LIVE_UPDATE)[0],
         },
-        "updates_status": client.get(updates_url, **HTMX).status_code,
+        "updates_status": client.get(updates_url, **LIVE_UPDATE).status_code,
         "page_size": studio.PAGE_SIZE,
         "generations": gallery_size(),
     }
     result["query_log"] = {
         "studio": query_count(client, "/", {})[1],
         "gallery_page": query_count(client, pages[1], HTMX)[1],
-        "updates": query_count(client, updates_url, HTMX)[1],
+        "updates": query_count(client, updates_url, LIVE_UPDATE)[1],
     }
     return result
-
-
-def urlencode(params: dict) -> str:
-    from urllib.parse import urlencode as encode
-
-    return encode(params)
 
 
 def cursor_chain(client, count: int) -> list[str]:

@@ -7,12 +7,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode
 
 from . import loadgen, wire
 from .bench_urls import BARE_PATH, PUBLIC_BARE_PATH
 from .figures import Figure
-from .gallery import seeded_stack, session_cookie
+from .gallery import LIVE_UPDATE_HEADERS, live_update_path, seeded_stack, session_cookie
 from .stats import percentile
 
 CONNECTIONS = 8  # gunicorn's 2 workers x 4 threads
@@ -25,10 +24,9 @@ def run(folder: Path, *, generations: int, members: int, seconds: float,
     stack = seeded_stack(gallery or folder.parent / "gallery", generations=generations,
                          members=members)  # fmt: skip
     cookie = session_cookie(stack)
-    headers = {"Cookie": f"sessionid={cookie}", "HX-Request": "true"}
-    since = urlencode({"since": datetime.now(UTC).isoformat()})
+    headers = {"Cookie": f"sessionid={cookie}", **LIVE_UPDATE_HEADERS}
     paths = {
-        "updates": f"/gallery/updates/?{since}",
+        "updates": live_update_path(datetime.now(UTC).isoformat()),
         "bare": BARE_PATH,
         "bare_public": PUBLIC_BARE_PATH,
     }
@@ -106,7 +104,8 @@ def notes(loads: dict[str, list[loadgen.Load]], seconds: float) -> list[str]:
         "the benchmarks' settings) answer 204 and nothing else: the first, like every studio "
         "view, needs a logged-in member (LoginRequiredMiddleware: the session and the user, 2 "
         "queries); the second is exempt and touches no database.",
-        "Live update: `GET /gallery/updates/?since=<start of the run>` on the seeded gallery, "
+        "Live update: `GET /gallery/updates/?who=everyone&status=&resolution=&q=&since=<start of "
+        "the run>` (what the page's htmx sends) on the seeded gallery, "
         "answered 204 (nothing changed).",
     ]
 

@@ -10,7 +10,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test test-sqlite test-postgres load-test lint format bench install system-packages clean
+.PHONY: run test test-fast test-sqlite test-postgres load-test lint format bench install system-packages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python 3.12 or newer found (looked on PATH and in ~/.pyenv/versions)."; exit 1; }
@@ -38,33 +38,42 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy generations hailuo_site apiframe_simulator tooling
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# `make test`: lint, the whole suite on SQLite, then again on PostgreSQL when a server answers at
-# POSTGRES_TEST_URL (pytest-django creates and drops test_<name> there). The Redis broker tests use
-# REDIS_TEST_URL. Under CI=true a missing PostgreSQL or Redis fails the run; elsewhere it is
-# skipped, and says so. The PostgreSQL run leaves out the browser tests: they drive the UI, which
-# the SQLite run covers, and take minutes.
+# `make test`: lint, the whole suite on SQLite, then on PostgreSQL when a server answers at
+# POSTGRES_TEST_URL (pytest-django creates and drops test_<name> there) the tests that depend on
+# the database's behaviour (marked both_databases in tests/conftest.py: locks, claims,
+# transactions, queries). The Redis broker tests use REDIS_TEST_URL. Under CI=true a missing
+# PostgreSQL or Redis fails the run; elsewhere it is skipped, and says so. Tests run in parallel
+# (pytest-xdist): most of the suite waits on the simulator, trackers and processes, so more
+# workers than cores pays.
 POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 # The suite picks its databases and broker itself: a developer's own must not leak in.
 SUITE_ENV := env -u DATABASE_URL -u REDIS_URL TEST_REDIS_URL=$(REDIS_TEST_URL)
 PYTEST := $(SUITE_ENV) $(VENV)/bin/pytest
+TEST_WORKERS ?= 3
 
 test: $(STAMP) system-packages lint
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS)
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP) system-packages
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS)
+
+# The inner loop: unit and view tests, no browser and no whole processes.
+test-fast: $(STAMP)
+	$(PYTEST) -n $(TEST_WORKERS) -m "not slow and not browser" -q
 
 test-postgres: $(STAMP)
 	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
-	  echo "The suite again on PostgreSQL ($(POSTGRES_TEST_URL)), without the browser tests:"; \
-	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -m "not browser"; \
+	  echo "The tests that depend on the database, again on PostgreSQL ($(POSTGRES_TEST_URL)):"; \
+	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) \
+	    -m "both_databases and not browser"; \
 	elif [ "$$CI" = true ]; then \
 	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \
 	else \
@@ -73,7 +82,7 @@ test-postgres: $(STAMP)
 
 # Twenty members for a minute against gunicorn, the cluster and SQLite; figures to docs/load-test.md.
 load-test: $(STAMP)
-	STUDIO_REPORT_DIR=docs $(PYTEST) tests/test_load.py -p no:cacheprovider
+	STUDIO_REPORT_DIR=docs LOAD_TEST_SECONDS=60 $(PYTEST) tests/test_load.py -p no:cacheprovider
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { echo "Installing Debian's wrk for the throughput benchmark..."; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || echo "No wrk: the throughput benchmark uses its Python load generator."; $(PY) manage.py run_benchmarks --settings=tooling.benchmarks.bench_settings $(BENCH_ARGS)

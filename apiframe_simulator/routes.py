@@ -463,10 +463,11 @@ class Handler(BaseHTTPRequestHandler):
         options: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
         for name, value in body.items():
-            option, kind = _STAGE_FIELDS.get(name, (None, None))
-            if option is None:
+            if name not in _STAGE_FIELDS:
                 errors[name] = ["Unknown field"]
-            elif isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+                continue
+            option, kind = _STAGE_FIELDS[name]
+            if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
                 errors[name] = [f"Expected {kind.__name__}"]
             else:
                 options[option] = value
@@ -499,7 +500,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 # POST /_simulator/jobs: JSON field → (SimulatorServer.stage_job option, accepted types).
-_STAGE_FIELDS: dict[str, tuple[str, Any]] = {
+_STAGE_FIELDS: dict[str, tuple[str, type]] = {
     "status": ("status", str),
     "creditCost": ("credit_cost", int),
     "prompt": ("prompt", str),

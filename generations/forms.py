@@ -1,13 +1,24 @@
 """The studio's forms: what a person may ask for, with a specific message for each mistake."""
 
 from functools import cached_property
+from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
-from .images import MAX_BYTES, CheckedImage, ImageRejected, check_first_frame
-from .models import PROMPT_MAX_LENGTH, Budget, Duration, Generation, Resolution, Status
+from .images import MAX_BYTES, MIN_SHORT_SIDE, CheckedImage, ImageRejected, check_first_frame
+from .models import (
+    PRICE_TABLE,
+    PROMPT_MAX_LENGTH,
+    Budget,
+    Duration,
+    Generation,
+    Resolution,
+    Status,
+)
 from .safe_urls import UnsafeURL, check_url
+
+MAX_IMAGE_MB = MAX_BYTES // (1024 * 1024)
 
 
 class GenerationForm(forms.Form):
@@ -16,7 +27,13 @@ class GenerationForm(forms.Form):
 
     prompt = forms.CharField(
         max_length=PROMPT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": PROMPT_MAX_LENGTH}),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "placeholder": "A vintage car driving through a rainy neon city at night, "
+                "reflections on the asphalt",
+            }
+        ),
         error_messages={
             "required": "Describe the clip you want: the prompt can't be empty.",
             "max_length": "The prompt is %(show_value)d characters; the limit is %(limit_value)d.",
@@ -24,6 +41,9 @@ class GenerationForm(forms.Form):
     )
     image = forms.FileField(
         required=False,
+        label="First frame",
+        help_text=f"At most {MAX_IMAGE_MB} MB, shorter side at least {MIN_SHORT_SIDE} px, "
+        "shape between 2:5 and 5:2.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         error_messages={"empty": "The chosen image file is empty."},
     )
@@ -31,18 +51,30 @@ class GenerationForm(forms.Form):
         required=False,
         max_length=2000,
         assume_scheme="https",
+        label="…or an image's web address",
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/photo.jpg"}),
         error_messages={"invalid": "Enter a full web address, like https://example.com/photo.jpg."},
     )
-    reuse_image_of = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    reuse_image_of = forms.UUIDField(
+        required=False, widget=forms.HiddenInput(attrs={"data-reuse-image": True})
+    )
     resolution = forms.ChoiceField(
         choices=Resolution.choices, initial=Resolution.P768, widget=forms.RadioSelect
     )
     duration = forms.TypedChoiceField(
-        choices=Duration.choices, coerce=int, initial=Duration.SHORT, widget=forms.RadioSelect
+        choices=Duration.choices,
+        coerce=int,
+        initial=Duration.SHORT,
+        label="Length",
+        widget=forms.RadioSelect,
     )
-    prompt_optimizer = forms.BooleanField(required=False, initial=True)
+    prompt_optimizer = forms.BooleanField(
+        required=False, initial=True, label="Let Hailuo refine the prompt (prompt optimizer)"
+    )
     # Shown to staff only; the budget ignores it for anyone else.
-    over_budget = forms.BooleanField(required=False)
+    over_budget = forms.BooleanField(
+        required=False, label="Go past the budget or limits if this clip needs it (staff only)"
+    )
 
     def __init__(self, *args, member=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +90,8 @@ class GenerationForm(forms.Form):
         if resolution not in Resolution.values:
             resolution = Resolution.P768
         duration = Duration.LONG if self.data.get("duration") == "10" else Duration.SHORT
+        if (resolution, duration) not in PRICE_TABLE:  # 1080p at 10 s: clean() says why not
+            duration = Duration.SHORT
         budget = Budget.current()
         estimate = budget.price(resolution, duration)
         return Generation.objects.standing(self.member, budget).refusal(estimate)
@@ -68,7 +102,8 @@ class GenerationForm(forms.Form):
             return None
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(
-                f"The image is {upload.size / (1024 * 1024):.1f} MB; the limit is 20 MB."
+                f"The image is {upload.size / (1024 * 1024):.1f} MB; "
+                f"the limit is {MAX_IMAGE_MB} MB."
             )
         self.checked_image = self._check(upload.read(), upload.name)
         upload.seek(0)
@@ -96,8 +131,9 @@ class GenerationForm(forms.Form):
             raise forms.ValidationError("The image of that clip is no longer available.")
         return source
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.budget_refusal:
             raise forms.ValidationError(self.budget_refusal, code="budget")
         if self.files.get("image") and data.get("image_url"):

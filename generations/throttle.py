@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
 
 CACHE = "login_attempts"
@@ -100,7 +100,7 @@ class LoginAttempt:
         if self.username:
             caches[CACHE].delete(_key(*self._own_subject()))
 
-    def finish(self, response: HttpResponse) -> HttpResponse:
+    def finish(self, response: HttpResponseBase) -> HttpResponseBase:
         """The login page's answer: 429 while paused; after a login, this browser is known."""
         if self.paused and response.status_code == 200:
             response.status_code = 429  # Too Many Requests: scripts notice, people read the page.
@@ -124,7 +124,7 @@ class LoginAttempt:
             shared.append((PER_ADDRESS, _address_group(self.address)))
         return [self._own_subject(), *shared]
 
-    def _remember_device(self, response: HttpResponse) -> None:
+    def _remember_device(self, response: HttpResponseBase) -> None:
         digest = _name_digest(self.username)
         names = [digest, *(name for name in self.known_names if name != digest)]
         value = f"{self.device or secrets.token_urlsafe(16)}:{','.join(names[:NAMES_PER_DEVICE])}"
@@ -144,7 +144,7 @@ def _read_device_cookie(request: HttpRequest) -> tuple[str, tuple[str, ...]]:
     value = request.get_signed_cookie(
         DEVICE_COOKIE, default="", salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_SECONDS
     )
-    device, _, names = value.partition(":")
+    device, _, names = (value or "").partition(":")
     return (device, tuple(names.split(","))) if device and names else ("", ())
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -89,7 +90,7 @@ class Period:
 
 @dataclass
 class Row:
-    member: object | None  # None for the totals row
+    member: AbstractBaseUser | None  # None for the totals row
     submitted: int = 0
     completed: int = 0
     failed: int = 0
@@ -99,6 +100,8 @@ class Row:
     quota: int | None = None
     left_this_month: int | None = None
     seconds_to_clip: list[float] = field(default_factory=list, repr=False)
+    # The admin's generation lists behind each figure (views/usage.py adds them).
+    links: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def median_seconds_to_clip(self) -> float | None:
@@ -107,6 +110,13 @@ class Row:
     @property
     def name(self) -> str:
         return self.member.get_username() if self.member else "Total"
+
+
+@dataclass
+class MemberRow(Row):
+    """A member's row: the report's rows other than the totals."""
+
+    member: AbstractBaseUser
 
 
 FIGURES = ("submitted", "completed", "failed", "credits", "video_seconds", "deleted_while_running")
@@ -125,8 +135,9 @@ class UsageReport:
         )
         completed = Q(status=Status.COMPLETED, deleted_at__isnull=True)
         per_member = {
-            figures.pop("owner"): figures
-            for figures in generations.values("owner").annotate(
+            owner: dict(zip(FIGURES, figures, strict=True))
+            for owner, *figures in generations.values("owner")
+            .annotate(
                 submitted=Count("pk"),
                 completed=Count("pk", filter=completed),
                 failed=Count("pk", filter=Q(status=Status.FAILED)),
@@ -134,13 +145,16 @@ class UsageReport:
                 video_seconds=Coalesce(Sum("duration", filter=completed), 0),
                 deleted_while_running=Count("pk", filter=Q(deleted_while_running=True)),
             )
+            .values_list("owner", *FIGURES)
         }
         members = (
             get_user_model()
             .objects.filter(Q(is_active=True) | Q(pk__in=per_member))
             .order_by("username")
         )
-        self.rows = [Row(member=member, **per_member.get(member.pk, {})) for member in members]
+        self.rows = [
+            MemberRow(member=member, **per_member.get(member.pk, {})) for member in members
+        ]
         self._add_quotas()
         by_member = {row.member.pk: row for row in self.rows}
         for owner, submitted, stored in generations.filter(completed).values_list(

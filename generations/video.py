@@ -1,4 +1,4 @@
-"""ffmpeg work on clips, shared by the studio (posters) and the simulator (probing its renders).
+"""ffmpeg work on clips: checking a stored clip and making its poster (tests probe renders with it).
 
 It uses the ffmpeg binary that imageio-ffmpeg ships, so neither a system ffmpeg nor ffprobe is needed.
 """
@@ -76,7 +76,7 @@ def _last_frame_before(video: Path, at_seconds: float) -> Image.Image:
     last = (frames - 1) / info.fps
     # Floor to whole milliseconds: -ss rounding up past the last frame would yield nothing.
     at = math.floor(min(max(0.0, at_seconds), last) * 1000) / 1000
-    return _decode_one(video, info, ["-ss", f"{at:.3f}"], [])
+    return _decode_one(video, info, ["-ss", f"{at:.3f}"])
 
 
 def check_mp4(video: Path) -> None:
@@ -124,16 +124,6 @@ def probe(video: Path) -> VideoInfo:
     if proc.returncode != 0 or stream is None:
         raise VideoError(f"{video.name} is not a readable video: {log_tail(log)}")
     return _parse_probe(log, stream.group(1))
-
-
-def read_frame(video: Path, index: int = 0) -> Image.Image:
-    """Decode frame `index` (0-based) of a video as an RGB image."""
-    video = Path(video)
-    info = probe(video)
-    if index < 0 or (info.frames is not None and index >= info.frames):
-        raise VideoError(f"{video.name} has no frame {index} ({info.frames} frames)")
-    select = ["-vf", f"select=eq(n\\,{index})", "-fps_mode", "passthrough"]
-    return _decode_one(video, info, [], select)
 
 
 # --- ffmpeg plumbing -----------------------------------------------------------------------------
@@ -207,9 +197,9 @@ def _parse_probe(log: str, stream: str) -> VideoInfo:
     )
 
 
-def _decode_one(video: Path, info: VideoInfo, before: list[str], after: list[str]) -> Image.Image:
-    """Decode a single frame to RGB; `before` goes ahead of -i (seeking), `after` behind it."""
-    args = ["-nostdin", "-v", "error", *before, "-i", str(video), "-map", "0:v:0", *after]
+def _decode_one(video: Path, info: VideoInfo, before: list[str]) -> Image.Image:
+    """Decode a single frame to RGB; `before` goes ahead of -i (seeking)."""
+    args = ["-nostdin", "-v", "error", *before, "-i", str(video), "-map", "0:v:0"]
     proc = run_ffmpeg([*args, *ONE_RGB_FRAME], what=f"decode {video.name}")
     expected = info.width * info.height * 3
     if proc.returncode != 0 or len(proc.stdout) < expected:

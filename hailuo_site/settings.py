@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 # What the studio writes (the SQLite database and its WAL, media, secrets) is readable by it alone.
@@ -17,10 +18,18 @@ VAR_DIR = Path(os.environ.get("STUDIO_VAR_DIR", BASE_DIR / "var"))
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    """A yes/no setting; a value it does not know stops the studio rather than meaning "no"."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: use 1/0, true/false, yes/no or on/off."
+    )
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -73,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "generations.middleware.RefuseUnusableInput",
 ]
 
 ROOT_URLCONF = "hailuo_site.urls"
@@ -246,8 +256,6 @@ GENERATION_DEADLINE_SECONDS = int(os.environ.get("GENERATION_DEADLINE_SECONDS", 
 # What Apiframe needs per clip before the first finished job teaches the tracker better.
 EXPECTED_JOB_SECONDS = float(os.environ.get("EXPECTED_JOB_SECONDS", "90"))
 MAX_CLIP_BYTES = int(os.environ.get("MAX_CLIP_BYTES", str(300 * 1024 * 1024)))
-# Estimated credits per (resolution, duration), used before Apiframe reports the real cost.
-CREDIT_PRICES = {("768p", 6): 5, ("768p", 10): 10, ("1080p", 6): 10}
 
 # `make run`: the first staff user, and the port the web server listens on.
 STUDIO_ADMIN_USER = os.environ.get("STUDIO_ADMIN_USER", "admin")

@@ -6,7 +6,9 @@ from generations.views import login, usage
 
 # Failed logins are throttled on the admin's login page as on the studio's.
 admin.site.login_form = login.ThrottledAdminAuthenticationForm
-admin.site.login = login.throttled_login(admin.site.login)
+# Django's one admin site has its login view wrapped in place (the URL resolver passes the request
+# positionally, as the wrapper takes it).
+admin.site.login = login.throttled_login(admin.site.login)  # type: ignore[method-assign,assignment]
 
 urlpatterns = [
     # Before the admin's own URLs, which would take "usage/" for an app's name.

@@ -18,6 +18,42 @@ from apiframe_simulator import SimulatorServer
 from tests.independent_apiframe import IndependentApiframe, make_clip
 
 # ---------------------------------------------------------------------------------------------
+# Which tests run on both databases (`make test` runs the rest on SQLite only)
+# ---------------------------------------------------------------------------------------------
+
+# What depends on the database's own behaviour: locks, claims, transactions, aggregate queries,
+# migrations, full-text and caching in tables. The rest (forms, the client, the simulator, the
+# browser, faults over HTTP) behaves the same on either and runs once, on SQLite.
+BOTH_DATABASES = {
+    "test_budget_concurrency.py",
+    "test_budgets.py",
+    "test_deleted_prompts_leave_the_library.py",
+    "test_first_frame_upload.py",
+    "test_gallery.py",
+    "test_hostile_parameters.py",
+    "test_keeping_the_tracker_alive.py",
+    "test_ledger_check.py",
+    "test_login_throttle.py",
+    "test_money_after_leaving_early.py",
+    "test_pipeline.py",
+    "test_posters.py",
+    "test_restart.py",
+    "test_seed_gallery.py",
+    "test_state_machine.py",
+    "test_tracker_claims.py",
+    "test_two_clusters.py",
+    "test_usage_matches_the_provider.py",
+    "test_usage_review.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in BOTH_DATABASES:
+            item.add_marker(pytest.mark.both_databases)
+
+
+# ---------------------------------------------------------------------------------------------
 # Apiframe simulator (generations/simulator)
 # ---------------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from generations.apiframe.payloads import Job
 from generations.models import Budget, BudgetRefusal, Generation, MemberQuota, Status
-from generations.models.budgets import month_bounds, renewal_words
+from generations.models.budgets import PRICE_TABLE, NotOffered, month_bounds, renewal_words
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -65,6 +65,23 @@ def test_the_price_table_is_the_budgets(budget, alice):
     budget.price_768p_10s = 12
     budget.save()
     assert Generation.start(owner=alice, prompt_text="x", duration=10).estimated_credits == 12
+
+
+def test_a_new_budget_prices_every_size_from_the_price_table(budget):
+    assert {size: budget.price(*size) for size in PRICE_TABLE} == PRICE_TABLE
+
+
+@pytest.mark.parametrize(("resolution", "duration"), [("1080p", 10), ("720p", 6), ("768p", 8)])
+def test_a_size_the_studio_does_not_offer_has_no_price(budget, resolution, duration):
+    with pytest.raises(NotOffered, match=f"does not offer {resolution} clips of {duration} s"):
+        budget.price(resolution, duration)
+
+
+def test_asking_for_1080p_at_10_s_is_refused_for_its_size_not_its_price(budget, alice_client):
+    response = post(alice_client, resolution="1080p", duration="10")
+    assert response.status_code == 200
+    assert "1080p clips are 6 seconds long" in response.content.decode()
+    assert Generation.objects.count() == 0
 
 
 def test_a_member_over_quota_is_told_what_is_left_and_when_it_renews(budget, alice, alice_client):

@@ -11,6 +11,8 @@ from generations import video
 from generations.apiframe import ApiframeClient, GenerationRequest, Job, JobStatus
 from generations.apiframe import errors as api
 
+FINAL = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+
 
 @pytest.fixture
 def apiframe(independent_apiframe_factory):
@@ -27,7 +29,7 @@ def client(apiframe):
 def poll(client: ApiframeClient, job_id: str, timeout: float = 5.0) -> list[Job]:
     """Every answer of GET /v2/jobs/{id} until the job is final."""
     seen, deadline = [], time.monotonic() + timeout
-    while not (seen and seen[-1].status.is_final):
+    while not (seen and seen[-1].status in FINAL):
         assert time.monotonic() < deadline, seen
         seen.append(client.get_job(job_id))
         time.sleep(0.02)

@@ -50,7 +50,7 @@ def job_json(**overrides):
 
 def test_it_parses_a_job():
     job = Job.from_json(job_json())
-    assert job.status is JobStatus.COMPLETED and job.status.is_final
+    assert job.status is JobStatus.COMPLETED
     assert job.video_url == URL
     assert job.credit_cost == 5
     assert (job.completed_at - job.created_at).total_seconds() == 90.5

@@ -81,7 +81,7 @@ def test_idempotent_replay_and_conflict_answers(simulator):
     ("route", "operation", "method", "path"),
     [
         ("submit", GENERATE, "POST", "/v2/videos/generate"),
-        ("job", GET_JOB, "GET", f"/v2/jobs/{uuid.uuid4()}"),
+        ("job", GET_JOB, "GET", "/v2/jobs/8f6f0a39-2b1e-4c57-9d0e-3a1b5c7d9e21"),
         ("upload", UPLOAD, "POST", "/v2/uploads"),
         ("me", ME, "GET", "/v2/me"),
     ],

@@ -15,7 +15,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from apiframe_simulator.render import RenderError, clip_size, first_frame_size, render_clip
-from generations.video import VideoError, VideoInfo, poster_frame, probe, read_frame
+from generations.video import VideoError, VideoInfo, poster_frame, probe
+from tests.frames import read_frame
 
 PROMPT = "A lighthouse on a cliff at dusk, waves crashing, gulls circling, slow dolly in"
 OTHER_PROMPT = "Neon city at night, rain on the streets, a lone cyclist passes by"

@@ -49,7 +49,7 @@ def upload(server: SimulatorServer, data: bytes, name: str = "frame.png") -> htt
     ("method", "path"),
     [
         ("POST", "/v2/videos/generate"),
-        ("GET", f"/v2/jobs/{uuid.uuid4()}"),
+        ("GET", "/v2/jobs/8f6f0a39-2b1e-4c57-9d0e-3a1b5c7d9e21"),
         ("POST", "/v2/uploads"),
         ("GET", "/v2/me"),
         ("GET", "/_simulator/stats"),

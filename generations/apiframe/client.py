@@ -33,8 +33,6 @@ from .payloads import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.apiframe.ai"
-
 
 class ApiframeClient:
     def __init__(self, base_url: str, api_key: str, timeout: float = 15.0) -> None:

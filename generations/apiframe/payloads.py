@@ -24,10 +24,6 @@ class JobStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
-    @property
-    def is_final(self) -> bool:
-        return self in {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
-
 
 class PayloadError(ValueError):
     """The answer does not have the shape the contract promises."""
@@ -272,7 +268,7 @@ def _optional_number(data: dict[str, Any], key: str) -> float | None:
 
 def _parse_status(data: dict[str, Any]) -> JobStatus:
     try:
-        return JobStatus(data.get("status"))
+        return JobStatus(data.get("status", ""))
     except ValueError:
         raise PayloadError(f"unknown status {data.get('status')!r}") from None
 

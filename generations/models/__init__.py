@@ -1,7 +1,15 @@
 """The studio's data: prompts, generations (with their state machine), budgets, leases and the
 ledger checks against Apiframe. Imports run one way: statuses, budgets, prompts → generations."""
 
-from .budgets import Budget, BudgetRefusal, MemberQuota, Standing, month_bounds
+from .budgets import (
+    PRICE_TABLE,
+    Budget,
+    BudgetRefusal,
+    MemberQuota,
+    NotOffered,
+    Standing,
+    month_bounds,
+)
 from .generations import Duration, Generation, GenerationQuerySet, Resolution, first_frame_path
 from .leases import Lease
 from .prompts import PROMPT_MAX_LENGTH, Prompt, PromptQuerySet
@@ -17,6 +25,7 @@ from .statuses import (
 __all__ = [
     "ACTIVE_STATUSES",
     "BILLING_OPEN",
+    "PRICE_TABLE",
     "PROMPT_MAX_LENGTH",
     "UPSTREAM_STATUSES",
     "Budget",
@@ -26,6 +35,7 @@ __all__ = [
     "GenerationQuerySet",
     "Lease",
     "MemberQuota",
+    "NotOffered",
     "Prompt",
     "PromptQuerySet",
     "Reconciliation",

@@ -29,6 +29,18 @@ def renewal_words(moment: datetime | None = None) -> str:
     return f"{renews.day} {renews:%B}"
 
 
+# Credits per clip by (resolution, duration): what the studio offers, and each price's default
+# (staff change the prices in the admin).
+PRICE_TABLE: dict[tuple[str, int], int] = {("768p", 6): 5, ("768p", 10): 10, ("1080p", 6): 10}
+
+
+class NotOffered(ValueError):
+    """A resolution and duration the studio does not offer, so it has no price."""
+
+    def __init__(self, resolution: str, duration: int) -> None:
+        super().__init__(f"The studio does not offer {resolution} clips of {duration} s.")
+
+
 class BudgetRefusal(Exception):
     """A submission the budget does not allow; the message is for the member, as is."""
 
@@ -95,9 +107,9 @@ class Budget(models.Model):
     max_running_per_member = models.PositiveSmallIntegerField(
         default=3, help_text="How many clips one member may have in the making at once."
     )
-    price_768p_6s = models.PositiveIntegerField("768p, 6 s", default=5)
-    price_768p_10s = models.PositiveIntegerField("768p, 10 s", default=10)
-    price_1080p_6s = models.PositiveIntegerField("1080p, 6 s", default=10)
+    price_768p_6s = models.PositiveIntegerField("768p, 6 s", default=PRICE_TABLE[("768p", 6)])
+    price_768p_10s = models.PositiveIntegerField("768p, 10 s", default=PRICE_TABLE[("768p", 10)])
+    price_1080p_6s = models.PositiveIntegerField("1080p, 6 s", default=PRICE_TABLE[("1080p", 6)])
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -110,24 +122,20 @@ class Budget(models.Model):
     @classmethod
     def current(cls, *, lock: bool = False) -> Budget:
         """The one budget row; `lock` holds it until the transaction ends (admission)."""
-        budget, _ = cls.objects.get_or_create(pk=1, defaults=cls.defaults_from_settings())
+        budget, _ = cls.objects.get_or_create(pk=1)  # prices default to PRICE_TABLE
         return cls.objects.select_for_update().get(pk=budget.pk) if lock else budget
 
-    @staticmethod
-    def defaults_from_settings() -> dict:
-        prices = settings.CREDIT_PRICES
-        return {
-            "price_768p_6s": prices[("768p", 6)],
-            "price_768p_10s": prices[("768p", 10)],
-            "price_1080p_6s": prices[("1080p", 6)],
-        }
-
     def price(self, resolution: str, duration: int) -> int:
-        return {
+        """This budget's credits for one clip; NotOffered for a size outside PRICE_TABLE."""
+        prices = {
             ("768p", 6): self.price_768p_6s,
             ("768p", 10): self.price_768p_10s,
             ("1080p", 6): self.price_1080p_6s,
-        }.get((resolution, int(duration)), self.price_1080p_6s)
+        }
+        try:
+            return prices[(resolution, int(duration))]
+        except KeyError:
+            raise NotOffered(resolution, duration) from None
 
     def prices(self) -> dict[str, int]:
         return {"768p-6": self.price_768p_6s, "768p-10": self.price_768p_10s,

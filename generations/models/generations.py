@@ -354,11 +354,9 @@ class Generation(models.Model):
     def retry(self, by, *, over_budget: bool = False) -> Generation:
         """A fresh generation with the same prompt and settings (a new Idempotency-Key)."""
         first_frame = None
-        if self.first_frame:
+        if name := self.first_frame.name:  # a FieldFile is true when it has a name
             with self.first_frame.open("rb") as image:
-                first_frame = ContentFile(
-                    image.read(), name=self.first_frame.name.rsplit("/", 1)[-1]
-                )
+                first_frame = ContentFile(image.read(), name=name.rsplit("/", 1)[-1])
         return Generation.start(
             owner=by,
             prompt_text=self.prompt.text,
@@ -399,7 +397,7 @@ class Generation(models.Model):
             (Status.WAITING,), Q(first_frame=""), first_frame=name, updated_at=F("updated_at")
         )
 
-    def mark_submitted(self, job_id: str, *, first_check_at: datetime) -> bool:
+    def mark_submitted(self, job_id: str, *, first_check_at: datetime | None) -> bool:
         now = timezone.now()
         return self._transition(
             (Status.WAITING,),

@@ -67,8 +67,8 @@ def retry_delay(
     attempt: int, retry_after: float | None = None, rng: random.Random | None = None
 ) -> float:
     """Backoff before retry number `attempt` (0-based); never sooner than Apiframe's Retry-After."""
-    rng = rng or random
-    delay = rng.uniform(BACKOFF_BASE, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt + 1)))
+    uniform = rng.uniform if rng else random.uniform
+    delay = uniform(BACKOFF_BASE, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt + 1)))
     if retry_after is not None:
-        delay = max(delay, retry_after + rng.uniform(0, 0.5))
+        delay = max(delay, retry_after + uniform(0, 0.5))
     return delay

@@ -23,7 +23,9 @@ def expected_job_seconds() -> float:
         .order_by("-finished_at")
         .values_list("submitted_at", "finished_at")[:SAMPLE_SIZE]
     )
-    durations = [(end - start).total_seconds() for start, end in recent if end > start]
+    durations = [
+        (end - start).total_seconds() for start, end in recent if start and end and end > start
+    ]
     expected = statistics.median(durations) if durations else settings.EXPECTED_JOB_SECONDS
     _cache["expected"] = (time.monotonic(), expected)
     return expected

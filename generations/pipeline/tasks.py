@@ -69,7 +69,7 @@ def track_generations() -> str:
 
 def ensure_tracker() -> None:
     """Queue a tracker task, unless one runs or waits in the queue (it holds the lease)."""
-    holder = track.QUEUED + uuid.uuid4().hex
+    holder = track.QUEUED + uuid.uuid4().hex[:24]  # the holder column is 32 characters
     if Lease.acquire(track.LEASE_NAME, holder, seconds=QUEUED_SECONDS):
         async_task(TRACK_TASK, group="tracker")
 

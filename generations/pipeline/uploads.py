@@ -22,7 +22,7 @@ def first_frame_url(generation: Generation) -> str:
     """Apiframe's URL for the local first frame: the earlier upload's while it lasts."""
     if still_valid(generation):
         return generation.first_frame_upload_url
-    name = generation.first_frame.name
+    name = generation.first_frame.name or ""  # never empty: opening would raise first
     with generation.first_frame.open("rb") as image:
         content = image.read()
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

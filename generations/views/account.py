@@ -2,17 +2,18 @@
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ..models import Generation, Status, committed_credits
+from .requests import MemberRequest
 
 MONTHS_SHOWN = 12
 
 
 @require_GET
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: MemberRequest) -> HttpResponse:
     months = (
         Generation.objects.filter(owner=request.user)
         .annotate(month=TruncMonth("created_at"))

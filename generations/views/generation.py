@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
@@ -10,6 +10,7 @@ from django_htmx.http import reswap
 
 from ..models import BudgetRefusal, Generation, Status
 from ..pipeline.tasks import enqueue_submission
+from .requests import MemberRequest
 from .studio import TEMPLATE, form_context
 
 
@@ -17,7 +18,7 @@ def visible_generation(pk) -> Generation:
     return get_object_or_404(Generation.objects.visible().for_cards(), pk=pk)
 
 
-def changeable_generation(request: HttpRequest, pk) -> Generation:
+def changeable_generation(request: MemberRequest, pk) -> Generation:
     generation = visible_generation(pk)
     if not generation.can_be_changed_by(request.user):
         raise PermissionDenied("Only its author or staff can change this clip.")
@@ -25,7 +26,7 @@ def changeable_generation(request: HttpRequest, pk) -> Generation:
 
 
 @require_GET
-def detail(request: HttpRequest, pk) -> HttpResponse:
+def detail(request: MemberRequest, pk) -> HttpResponse:
     generation = visible_generation(pk)
     if request.htmx and request.GET.get("part") == "card":
         return render(request, f"{TEMPLATE}#card", {"generation": generation})
@@ -33,7 +34,7 @@ def detail(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_POST
-def delete(request: HttpRequest, pk) -> HttpResponse:
+def delete(request: MemberRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
     generation.soft_delete(by=request.user)
     if request.htmx:
@@ -42,9 +43,9 @@ def delete(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_POST
-def retry(request: HttpRequest, pk) -> HttpResponse:
+def retry(request: MemberRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
-    if generation.status not in (Status.FAILED, Status.CANCELLED):
+    if generation.status != Status.FAILED:
         return HttpResponse("Only a failed clip can be retried.", status=409)
     try:
         new_generation = generation.retry(by=request.user)
@@ -62,7 +63,7 @@ def retry(request: HttpRequest, pk) -> HttpResponse:
 
 
 @require_GET
-def download(request: HttpRequest, pk) -> FileResponse:
+def download(request: MemberRequest, pk) -> FileResponse:
     generation = visible_generation(pk)
     if not generation.video:
         raise Http404("This clip is not ready yet.")

@@ -2,27 +2,29 @@
 
 import functools
 from collections.abc import Callable
+from typing import Any, Concatenate
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from .. import throttle
 
 
-class ThrottledLoginMixin:
+class ThrottledLoginMixin(AuthenticationForm):
     """Refuses every attempt while paused (a correct password too), counts wrong passwords."""
 
     throttled_message = ""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         if self.request is None:
             return super().clean()
         attempt = throttle.LoginAttempt.from_request(self.request, username)
-        self.request.login_attempt = attempt  # for throttled_login, which answers
+        # For throttled_login, which answers (and reads it with getattr).
+        self.request.login_attempt = attempt  # type: ignore[attr-defined]
         if wait := attempt.seconds_to_wait():
             self.throttled_message = throttle.wait_message(wait)
             raise ValidationError(self.throttled_message, code="throttled")
@@ -46,11 +48,13 @@ class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationF
     pass
 
 
-def throttled_login(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def throttled_login[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[HttpRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R]:
     """A login view that answers 429 while paused and marks the browser known after a login."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
         response = view(request, *args, **kwargs)
         attempt = getattr(request, "login_attempt", None)
         return attempt.finish(response) if attempt else response

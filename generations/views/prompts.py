@@ -2,17 +2,18 @@
 
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from ..models import Generation, Prompt, Status
+from .requests import MemberRequest
 
 PAGE_SIZE = 30
 
 
 @require_GET
-def library(request: HttpRequest) -> HttpResponse:
+def library(request: MemberRequest) -> HttpResponse:
     # No NUL: PostgreSQL can't compare text holding one (and nobody types it).
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     latest_clip = (
@@ -28,9 +29,11 @@ def library(request: HttpRequest) -> HttpResponse:
         .annotate(latest_clip_id=Subquery(latest_clip.values("pk")[:1]))
     )
     page = Paginator(prompts, PAGE_SIZE).get_page(request.GET.get("page"))
-    clips = Generation.objects.in_bulk([p.latest_clip_id for p in page if p.latest_clip_id])
+    # django-stubs loses the annotation through Paginator's Page; latest_clip is for the template.
+    ids = [p.latest_clip_id for p in page if p.latest_clip_id]  # type: ignore[attr-defined]
+    clips = Generation.objects.in_bulk(ids)
     for prompt in page:
-        prompt.latest_clip = clips.get(prompt.latest_clip_id)
+        prompt.latest_clip = clips.get(prompt.latest_clip_id)  # type: ignore[attr-defined]
     template = "generations/prompt_library.html"
     if request.htmx and not request.htmx.boosted:
         template += "#results"
@@ -38,7 +41,7 @@ def library(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: MemberRequest, pk: int) -> HttpResponse:
     generations = Generation.objects.visible().for_cards().order_by("-created_at")
     prompt = get_object_or_404(
         Prompt.objects.in_use()

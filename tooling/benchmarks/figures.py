@@ -37,7 +37,7 @@ class Figure:
     @classmethod
     def from_json(cls, data: dict) -> Figure:
         fields = ("part", "name", "value", "unit", "limit", "kind", "note")
-        return cls(**{name: data.get(name) for name in fields if name in data})
+        return cls(**{name: data[name] for name in fields if name in data})
 
 
 def format_number(value: float | None) -> str:

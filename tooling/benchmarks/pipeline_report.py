@@ -14,7 +14,7 @@ def breakdown(seconds: dict[str, float]) -> str:
 def figures(runs: dict, *, job_seconds: float) -> list[Figure]:
     """The table's rows for the pipeline runs, with their targets."""
     rows: list[Figure] = []
-    targets = {
+    targets: dict[str, dict[str, float | None]] = {
         "polling": {"requests": 8, "p50": 2, "p95": 5},
         "webhooks": {"requests": 3, "p50": 1, "p95": None},
         "naive": {"requests": None, "p50": None, "p95": None},

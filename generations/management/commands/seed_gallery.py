@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apiframe_simulator.render import render_clip
 from generations import video
-from generations.models import Generation, Prompt, Status
+from generations.models import PRICE_TABLE, Generation, Prompt, Status
 
 SUBJECTS = [
     "A lighthouse on a cliff at dusk", "A vintage car in a rainy neon city", "Clouds rolling over mountains",
@@ -112,15 +112,16 @@ class Command(BaseCommand):
         resolution, duration = rng.choice([("768p", 6), ("768p", 6), ("768p", 10), ("1080p", 6)])
         created = now - timedelta(seconds=rng.uniform(0, days * 86400)) if status in (
             Status.COMPLETED, Status.FAILED) else now - timedelta(seconds=rng.uniform(5, 80))  # fmt: skip
-        price = settings.CREDIT_PRICES[(resolution, duration)]
+        price = PRICE_TABLE[(resolution, duration)]
         generation = Generation(
             owner=rng.choice(team), prompt=rng.choice(prompts), resolution=resolution,
             duration=duration, prompt_optimizer=rng.random() < 0.7, status=status,
             created_at=created, updated_at=created, estimated_credits=price,
         )  # fmt: skip
+        submitted = created
         if status != Status.WAITING:
             generation.job_id = f"seed-{index:08d}"
-            generation.submitted_at = created + timedelta(seconds=rng.uniform(0.3, 2))
+            submitted = generation.submitted_at = created + timedelta(seconds=rng.uniform(0.3, 2))
             # Far in the future: seeded jobs don't exist at Apiframe, so the tracker leaves them be.
             generation.next_check_at = now + timedelta(days=3650)
         if status == Status.PROCESSING:
@@ -129,8 +130,8 @@ class Command(BaseCommand):
             generation.video, generation.poster = media[(resolution, duration)]
             generation.credit_cost = price
             generation.progress = 100
-            generation.finished_at = generation.submitted_at + timedelta(seconds=rng.gauss(90, 12))
-            generation.stored_at = generation.finished_at + timedelta(seconds=rng.uniform(0.5, 3))
+            finished = generation.finished_at = submitted + timedelta(seconds=rng.gauss(90, 12))
+            generation.stored_at = finished + timedelta(seconds=rng.uniform(0.5, 3))
         if status == Status.FAILED:
             generation.failure_reason = rng.choice(FAILURES)
             generation.credit_cost = 0

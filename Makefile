@@ -56,14 +56,14 @@ REDIS_TEST_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 # The suite picks its databases and broker itself: a developer's own must not leak in.
 SUITE_ENV := env -u DATABASE_URL -u REDIS_URL TEST_REDIS_URL=$(REDIS_TEST_URL)
 PYTEST := $(SUITE_ENV) $(VENV)/bin/pytest
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 
 test: $(STAMP) system-packages lint
-	$(PYTEST) -n $(TEST_WORKERS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP) system-packages
-	$(PYTEST) -n $(TEST_WORKERS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal
 
 # The inner loop: unit and view tests, no browser and no whole processes.
 test-fast: $(STAMP)
@@ -72,7 +72,7 @@ test-fast: $(STAMP)
 test-postgres: $(STAMP)
 	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
 	  echo "The tests that depend on the database, again on PostgreSQL ($(POSTGRES_TEST_URL)):"; \
-	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) \
+	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal \
 	    -m "both_databases and not browser"; \
 	elif [ "$$CI" = true ]; then \
 	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \

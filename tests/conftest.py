@@ -47,10 +47,20 @@ BOTH_DATABASES = {
 }
 
 
+# What makes a test slow, so `make test-fast` leaves it out: real HTTP servers, and transactions
+# committed for threads and processes to see.
+SLOW_FIXTURES = {"simulator", "simulator_factory", "studio_simulator", "independent_apiframe",
+                 "independent_apiframe_factory", "live_server", "http_stub"}  # fmt: skip
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in BOTH_DATABASES:
             item.add_marker(pytest.mark.both_databases)
+        database = item.get_closest_marker("django_db")
+        committed = database is not None and database.kwargs.get("transaction")
+        if committed or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,18 +15,13 @@ from ..images import MAX_BYTES, ImageRejected, check_first_frame
 from ..models import Generation, first_frame_path
 from ..safe_urls import UnsafeURL, fetch_stream
 from . import cadence
+from .storage import DownloadFailed as FetchFailed  # a fetch that failed, for good or for now
 
 log = logging.getLogger(__name__)
 
 # The whole fetch, however slowly the server trickles its bytes.
 FETCH_SECONDS = 20.0
 MAX_FETCH_ATTEMPTS = 3
-
-
-class FetchFailed(Exception):
-    def __init__(self, message: str, *, permanent: bool) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 def fetch_first_frame(generation: Generation) -> bool:

@@ -11,15 +11,17 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from . import validation
-from .faults import Fault
+from .faults import Fault, FaultPlan
 from .jobs import (
     FINAL,
     PRICES,
@@ -27,17 +29,63 @@ from .jobs import (
     InsufficientCredits,
     JobFilter,
     JobRecord,
+    JobStore,
     body_hash,
     decode_cursor,
     encode_cursor,
     iso,
 )
-from .uploads import MAX_IMAGE_BYTES, ImageError, check_image, fetch_image, is_uuid, multipart_files
-
-if TYPE_CHECKING:
-    from .server import SimulatorHTTPServer, SimulatorServer
+from .uploads import (
+    MAX_IMAGE_BYTES,
+    ImageError,
+    UploadStore,
+    check_image,
+    fetch_image,
+    is_uuid,
+    multipart_files,
+)
 
 log = logging.getLogger(__name__)
+
+
+class Simulator(Protocol):
+    """What the routes ask of the simulator (server.SimulatorServer is one), so the routes need
+    not import the server that serves them."""
+
+    api_key: str
+    team_admin: bool
+    faults: FaultPlan
+    store: JobStore
+    uploads: UploadStore
+
+    @property
+    def url(self) -> str: ...
+    def job_json(self, record: JobRecord) -> dict[str, Any]: ...
+    def listed_job_json(self, record: JobRecord) -> dict[str, Any]: ...
+
+    @property
+    def stage_job(self) -> Callable[..., dict[str, Any]]: ...
+
+    def set_credit_cost(self, job_id: str, credit_cost: int) -> dict[str, Any]: ...
+    def catalog(self, modality: str | None = None) -> list[dict[str, Any]]: ...
+    def run_seconds(self) -> float: ...
+    def schedule_render(self, record: JobRecord) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def reset(self) -> None: ...
+    def overlapping_requests(self) -> dict[str, int]: ...
+    def in_flight(self, route: str | None, subject: str | None) -> AbstractContextManager[None]: ...
+    def count_request(self, route: str) -> None: ...
+
+
+class SimulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    simulator: Simulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients hanging up mid-answer (and dropped-connection faults) are routine here.
+        log.debug("Connection from %s ended with an error", client_address, exc_info=True)
+
 
 # Room for the multipart envelope around a 25 MB file; bigger bodies are drained (up to a cap).
 MAX_BODY_BYTES = MAX_IMAGE_BYTES + 1024 * 1024
@@ -98,7 +146,7 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s %s", self.address_string(), format % args)
 
     @property
-    def sim(self) -> SimulatorServer:
+    def sim(self) -> Simulator:
         return self.server.simulator
 
     # Plumbing

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from .clips import ClipMaker, ClipOrder
 from .contract import MODEL
 from .faults import FaultPlan
 from .jobs import FINAL, PRICES, IdSource, JobRecord, JobStore, iso
-from .routes import Handler
+from .routes import Handler, SimulatorHTTPServer
 from .uploads import UploadStore
 from .webhooks import WebhookSender
 
@@ -376,13 +375,3 @@ def _timestamp(moment: datetime) -> float:
 
 def _progress(record: JobRecord) -> int | None:
     return {"QUEUED": 0, "PROCESSING": record.progress, "COMPLETED": 100}.get(record.status)
-
-
-class SimulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    simulator: SimulatorServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients hanging up mid-answer (and dropped-connection faults) are routine here.
-        log.debug("Connection from %s ended with an error", client_address, exc_info=True)

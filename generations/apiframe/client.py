@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+from django.conf import settings
 
 from . import errors
 from .payloads import (
@@ -187,8 +188,6 @@ _clients_lock = threading.Lock()
 
 def get_client() -> ApiframeClient:
     """The process's pooled client for the configured Apiframe (a forked worker gets its own)."""
-    from django.conf import settings
-
     key = (
         os.getpid(),
         settings.APIFRAME_BASE_URL,

@@ -61,6 +61,8 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
+                "verbose_name": "ledger check against Apiframe",
+                "verbose_name_plural": "ledger checks against Apiframe",
                 "ordering": ["-started_at"],
                 "get_latest_by": "started_at",
             },

@@ -33,6 +33,8 @@ class Reconciliation(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = "ledger check against Apiframe"
+        verbose_name_plural = "ledger checks against Apiframe"
         ordering = ["-started_at"]
         get_latest_by = "started_at"
 

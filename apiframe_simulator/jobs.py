@@ -76,6 +76,19 @@ class JobRecord:
     # Made by another member of the team (staged by a test): listed with scope=team only.
     teammate: bool = False
 
+    @classmethod
+    def from_body(cls, job_id: str, body: dict[str, Any], **fields: Any) -> JobRecord:
+        """A job for a submit's body: its size and length read from hailuoParams."""
+        params = body.get("hailuoParams") or {}
+        return cls(
+            id=job_id,
+            input=body,
+            resolution=params.get("resolution", "768p"),
+            duration=int(params.get("duration", 6)),
+            body_hash=body_hash(body),
+            **fields,
+        )
+
     @property
     def price(self) -> int:
         return PRICES[(self.resolution, self.duration)]
@@ -294,21 +307,16 @@ class JobStore:
         fail_message: str | None,
     ) -> tuple[JobRecord, bool]:
         """(job, created): a new job, or the one a concurrent submit with the same key made."""
-        params = body.get("hailuoParams") or {}
-        digest = body_hash(body)
         with self._lock:
-            existing = self.replay(key, digest)
+            existing = self.replay(key, body_hash(body))
             if existing is not None:
                 return existing, False
-            record = JobRecord(
-                id=self._unused_id(),
-                input=body,
-                resolution=params.get("resolution", "768p"),
-                duration=int(params.get("duration", 6)),
+            record = JobRecord.from_body(
+                self._unused_id(),
+                body,
                 run_seconds=run_seconds,
                 created_at=time.time(),
                 idempotency_key=key,
-                body_hash=digest,
                 fail_message=fail_message,
             )
             available = self._available()
@@ -336,16 +344,12 @@ class JobStore:
         """A job that already ended, made outside the studio: what tests reconcile against."""
         if status not in FINAL:
             raise ValueError(f"a staged job is final: one of {sorted(FINAL)}, not {status!r}")
-        params = body.get("hailuoParams") or {}
         with self._lock:
-            record = JobRecord(
-                id=self._unused_id(),
-                input=body,
-                resolution=params.get("resolution", "768p"),
-                duration=int(params.get("duration", 6)),
+            record = JobRecord.from_body(
+                self._unused_id(),
+                body,
                 run_seconds=run_seconds,
                 created_at=created_at,
-                body_hash=body_hash(body),
                 status=status,
                 teammate=teammate,
             )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .clips import RENDER_MODES
+from .faults import REFUSE_AT_SUBMIT, REQUIRE_IMAGE_SHAPES
 from .server import RESULT_SHAPES, SimulatorServer
 
 DEFAULT_JOB_SECONDS = 15.0
@@ -62,6 +63,15 @@ def parser(*, port: int = 8765, api_key: str = "afk_demo", data_dir: Path | None
         help="cached: render one clip per size and length and serve copies (for benchmarks)",
     )
     options.add_argument("--result-shape", choices=RESULT_SHAPES, default="videoUrl")
+    options.add_argument(
+        "--require-image",
+        nargs="?",
+        choices=REQUIRE_IMAGE_SHAPES,
+        const=REFUSE_AT_SUBMIT,
+        help="refuse clips without a first frame, as an image-to-video model would: with a 400 "
+        "at submit naming hailuoParams.image (submit, the default), or with a job that fails "
+        "saying so and costs nothing (job)",
+    )
     return options
 
 
@@ -86,6 +96,7 @@ def main(argv: Sequence[str] | None = None, **defaults) -> int:
         fault_rate=options.fault_rate,
         render_mode=options.render,
         result_shape=options.result_shape,
+        require_image=options.require_image,
     )
     stop = threading.Event()
     # Ctrl-C, and SIGTERM from honcho or a service manager, both stop cleanly; SIGINT is
@@ -97,9 +108,11 @@ def main(argv: Sequence[str] | None = None, **defaults) -> int:
     except OSError as exc:
         print(f"cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr)
         return 1
+    refusing = f", refusing clips without an image ({options.require_image})"
     print(
         f"Apiframe simulator listening on {server.url} (jobs take {job_seconds:g} s, "
-        f"render {options.render}, data in {options.data_dir})",
+        f"render {options.render}, data in {options.data_dir}"
+        f"{refusing if options.require_image else ''})",
         flush=True,
     )
     try:

@@ -37,6 +37,16 @@ FAILED_JOB_MESSAGE = "Generation failed upstream"
 # Seconds a randomly injected slow answer waits: long enough to notice, short enough for test runs.
 RANDOM_SLOW_SECONDS = 1.0
 
+# --require-image: Apiframe refusing clips without a first frame (MiniMax documents Hailuo 2.3 Fast
+# as image-to-video; Apiframe's schema leaves `image` optional). It refuses in one of two shapes:
+# a 400 at submit naming the image in `details`, or a job that fails saying so (billed nothing).
+REFUSE_AT_SUBMIT = "submit"
+FAIL_THE_JOB = "job"
+REQUIRE_IMAGE_SHAPES = (REFUSE_AT_SUBMIT, FAIL_THE_JOB)
+IMAGE_REQUIRED_MESSAGE = (
+    "hailuo-2.3-fast is an image-to-video model: hailuoParams.image (the first frame) is required"
+)
+
 
 @dataclass(frozen=True)
 class Fault:

@@ -21,7 +21,14 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from . import validation
-from .faults import Fault, FaultPlan
+from .faults import (
+    FAIL_THE_JOB,
+    IMAGE_REQUIRED_MESSAGE,
+    REFUSE_AT_SUBMIT,
+    REQUIRE_IMAGE_SHAPES,
+    Fault,
+    FaultPlan,
+)
 from .jobs import (
     FINAL,
     PRICES,
@@ -54,6 +61,7 @@ class Simulator(Protocol):
 
     api_key: str
     team_admin: bool
+    require_image: str | None
     faults: FaultPlan
     store: JobStore
     uploads: UploadStore
@@ -67,6 +75,7 @@ class Simulator(Protocol):
     def stage_job(self) -> Callable[..., dict[str, Any]]: ...
 
     def set_credit_cost(self, job_id: str, credit_cost: int) -> dict[str, Any]: ...
+    def set_require_image(self, shape: str | None) -> None: ...
     def catalog(self, modality: str | None = None) -> list[dict[str, Any]]: ...
     def run_seconds(self) -> float: ...
     def schedule_render(self, record: JobRecord) -> None: ...
@@ -121,6 +130,7 @@ _ROUTES: list[Route] = [
     ("GET", re.compile(r"/_simulator/stats"), None, True, "_control_stats"),
     ("GET", re.compile(r"/_simulator/overlaps"), None, True, "_control_overlaps"),
     ("POST", re.compile(r"/_simulator/reset"), None, True, "_control_reset"),
+    ("GET POST", re.compile(r"/_simulator/require-image"), None, True, "_control_require_image"),
     ("POST", re.compile(r"/_simulator/jobs"), None, True, "_control_stage_job"),
     ("PATCH", re.compile(r"/_simulator/jobs/(?P<job_id>[^/]+)"), None, True, "_control_bill_job"),
 ]
@@ -301,7 +311,8 @@ class Handler(BaseHTTPRequestHandler):
         if details := validation.validate_idempotency_key(key):
             raise _bad_request("Invalid Idempotency-Key", details)
         body = validation.normalize_generate(self._json_body())
-        if details := validation.validate_generate(body):
+        image_required = self.sim.require_image == REFUSE_AT_SUBMIT
+        if details := validation.validate_generate(body, image_required=image_required):
             raise _bad_request("Validation failed", details)
         try:
             record = self.sim.store.replay(key, body_hash(body))
@@ -321,14 +332,17 @@ class Handler(BaseHTTPRequestHandler):
         self._send_json(202, {"jobId": record.id, "status": record.status})
 
     def _create_job(self, body: dict[str, Any], key: str | None) -> JobRecord:
+        image = self._first_frame(body)
         fail_message = (
             self.fault.error_message if self.fault and self.fault.kind == "fail_job" else None
         )
+        if fail_message is None and image is None and self.sim.require_image == FAIL_THE_JOB:
+            fail_message = IMAGE_REQUIRED_MESSAGE  # accepted, then failed upstream: billed 0
         record, created = self.sim.store.create(
             body,
             key=key,
             run_seconds=self.sim.run_seconds(),
-            image=self._first_frame(body),
+            image=image,
             fail_message=fail_message,
         )
         if created and fail_message is None:
@@ -502,6 +516,19 @@ class Handler(BaseHTTPRequestHandler):
     def _control_reset(self) -> None:
         self.sim.reset()
         self._send_json(200, {"reset": True})
+
+    def _control_require_image(self) -> None:
+        """GET: how clips without a first frame are refused; POST {"requireImage": "submit" |
+        "job" | null} switches it on a running simulator."""
+        if self.command == "POST":
+            body = self._json_body()
+            shape = body.get("requireImage", "") if isinstance(body, dict) else ""
+            if shape is not None and shape not in REQUIRE_IMAGE_SHAPES:
+                choices = " | ".join(f"'{choice}'" for choice in REQUIRE_IMAGE_SHAPES)
+                details = {"requireImage": [f"Expected {choices} | null"]}
+                raise _bad_request("Invalid requireImage", details)
+            self.sim.set_require_image(shape)
+        self._send_json(200, {"requireImage": self.sim.require_image})
 
     def _control_stage_job(self) -> None:
         """A finished job made outside the studio: {"status", "creditCost", "prompt", ...}."""

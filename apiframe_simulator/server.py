@@ -22,7 +22,7 @@ import httpx
 
 from .clips import ClipMaker, ClipOrder
 from .contract import MODEL
-from .faults import FaultPlan
+from .faults import REQUIRE_IMAGE_SHAPES, FaultPlan
 from .jobs import FINAL, PRICES, IdSource, JobRecord, JobStore, iso
 from .routes import Handler, SimulatorHTTPServer
 from .uploads import UploadStore
@@ -67,9 +67,11 @@ class SimulatorServer:
         result_shape: str = "videoUrl",
         cache_dir: Path | None = None,
         team_admin: bool = True,
+        require_image: str | None = None,
     ) -> None:
         if result_shape not in RESULT_SHAPES:
             raise ValueError(f"result_shape must be one of {RESULT_SHAPES}, not {result_shape!r}")
+        check_require_image(require_image)
         self.host = host
         self.port = port
         self.api_key = api_key
@@ -79,6 +81,9 @@ class SimulatorServer:
         self.result_shape = result_shape
         # Whether the key belongs to a team admin: only admins may list with scope=team.
         self.team_admin = team_admin
+        # How clips without a first frame are refused (faults.REQUIRE_IMAGE_SHAPES); None: never.
+        # Tests switch it on a running server (set_require_image); reset() restores this one.
+        self.require_image = self._initial_require_image = require_image
         self.faults = FaultPlan(fault_rate, seed)
         self._timing = random.Random(None if seed is None else f"timing-{seed}")
         new_id = IdSource(seed)
@@ -224,6 +229,11 @@ class SimulatorServer:
         """Bill a finished job another amount: a cost that differs from what the studio expects."""
         return self.job_json(self.store.set_credit_cost(job_id, credit_cost))
 
+    def set_require_image(self, shape: str | None) -> None:
+        """Refuse clips without a first frame from now on ("submit" or "job"), or not (None)."""
+        check_require_image(shape)
+        self.require_image = shape
+
     def catalog(self, modality: str | None = None) -> list[dict[str, Any]]:
         return [dict(entry) for entry in CATALOG if modality in (None, entry["modality"])]
 
@@ -255,6 +265,7 @@ class SimulatorServer:
         self.store.clear()
         self.uploads.clear()
         self.faults.reset()
+        self.require_image = self._initial_require_image
         with self._requests_lock:
             self._requests.clear()
             self._overlapping.clear()
@@ -361,6 +372,13 @@ class SimulatorServer:
                     last_purge = time.monotonic()
             except Exception:  # the clock must keep running whatever one job's record holds
                 log.exception("Simulator clock tick failed")
+
+
+def check_require_image(shape: str | None) -> None:
+    if shape is not None and shape not in REQUIRE_IMAGE_SHAPES:
+        raise ValueError(
+            f"require_image must be one of {REQUIRE_IMAGE_SHAPES} or None, not {shape!r}"
+        )
 
 
 @functools.cache

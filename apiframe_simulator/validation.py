@@ -120,12 +120,20 @@ def normalize_generate(body: Any) -> Any:
     return body
 
 
-def validate_generate(body: Any) -> Details:
-    """Every problem with a (normalized) generate body; empty when it may be accepted."""
+def validate_generate(body: Any, *, image_required: bool = False) -> Details:
+    """Every problem with a (normalized) generate body; empty when it may be accepted.
+
+    `image_required` plays an Apiframe that takes the model at MiniMax's word (image-to-video):
+    a body without `hailuoParams.image` is refused, keyed by that path as Zod keys a missing field.
+    """
     details: Details = {}
     for error in _generate_validator().iter_errors(body):
         for path, message in _describe(error):
             _add(details, path, message)
+    if image_required and isinstance(body, dict):
+        params = body.get("hailuoParams")
+        if params is None or (isinstance(params, dict) and "image" not in params):
+            _add(details, "hailuoParams.image", "Required")
     if not details:
         for path, message in _product_rules(body):
             _add(details, path, message)

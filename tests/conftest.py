@@ -16,6 +16,7 @@ from PIL import Image
 
 from apiframe_simulator import SimulatorServer
 from tests.independent_apiframe import IndependentApiframe, make_clip
+from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures: media in a bucket)
 
 # ---------------------------------------------------------------------------------------------
 # Which tests run on both databases (`make test` runs the rest on SQLite only)
@@ -28,6 +29,7 @@ BOTH_DATABASES = {
     "test_budget_concurrency.py",
     "test_budgets.py",
     "test_deleted_prompts_leave_the_library.py",
+    "test_first_frame_requirement.py",
     "test_first_frame_upload.py",
     "test_gallery.py",
     "test_hostile_parameters.py",
@@ -50,7 +52,7 @@ BOTH_DATABASES = {
 # What makes a test slow, so `make test-fast` leaves it out: real HTTP servers, and transactions
 # committed for threads and processes to see.
 SLOW_FIXTURES = {"simulator", "simulator_factory", "studio_simulator", "independent_apiframe",
-                 "independent_apiframe_factory", "live_server", "http_stub"}  # fmt: skip
+                 "independent_apiframe_factory", "live_server", "http_stub", "s3_server"}  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

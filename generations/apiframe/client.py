@@ -48,13 +48,26 @@ class ApiframeClient:
         )
 
     def submit(self, request: GenerationRequest, *, idempotency_key: str) -> SubmittedJob:
-        """POST /v2/videos/generate. The key makes a retried submit return the original job."""
-        response = self._send(
-            "POST",
-            "/v2/videos/generate",
-            json=request.to_json(),
-            headers={"Idempotency-Key": idempotency_key},
-        )
+        """POST /v2/videos/generate. The key makes a retried submit return the original job.
+
+        A 400 about the image, to a request that sent none, is `errors.FirstFrameRequired`."""
+        try:
+            response = self._send(
+                "POST",
+                "/v2/videos/generate",
+                json=request.to_json(),
+                headers={"Idempotency-Key": idempotency_key},
+            )
+        except errors.ValidationFailed as error:
+            if request.image_url or not errors.FirstFrameRequired.recognise(error):
+                raise
+            raise errors.FirstFrameRequired(
+                error.message,
+                details=error.details,
+                status=error.status,
+                request_id=error.request_id,
+                body=error.body,
+            ) from error
         return self._parse(response, SubmittedJob.from_json)
 
     def get_job(self, job_id: str) -> Job:

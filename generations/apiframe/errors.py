@@ -1,6 +1,19 @@
 """One exception per row of Apiframe's error table. `retryable` tells the pipeline whether to try again."""
 
+import re
 from typing import Any
+
+# Said to the member whichever way Apiframe refuses a clip sent without an image.
+FIRST_FRAME_NEEDED = (
+    "Apiframe makes Hailuo 2.3 Fast clips only from a first frame: add an image and press "
+    "Generate again."
+)
+# A job error about a missing image: it names the image and says it is needed. Apiframe's words
+# are not documented, so this reads the likely ones ("image is required", "requires an image").
+_NAMES_THE_IMAGE = re.compile(r"image|first[\s_-]*frame", re.IGNORECASE)
+_SAYS_IT_IS_NEEDED = re.compile(
+    r"requir|need|missing|must|mandatory|only|image[\s-]*to[\s-]*video", re.IGNORECASE
+)
 
 
 class ApiframeError(Exception):
@@ -40,6 +53,25 @@ class ValidationFailed(ApiframeError):
     def __init__(self, message: str, *, details: dict[str, list[str]] | None = None, **kw) -> None:
         super().__init__(message, **kw)
         self.details = details or {}
+
+
+class FirstFrameRequired(ValidationFailed):
+    """400 naming the image, on a clip sent without one: MiniMax documents Hailuo 2.3 Fast as
+    image-to-video, and Apiframe's schema leaves the image optional, so only a refusal tells."""
+
+    user_message = FIRST_FRAME_NEEDED
+
+    @classmethod
+    def recognise(cls, error: ValidationFailed) -> bool:
+        """Whether a 400 to a submit without an image is about the missing image."""
+        named = [path for path in error.details if path.rsplit(".", 1)[-1] == "image"]
+        return bool(named) or bool(not error.details and _NAMES_THE_IMAGE.search(error.message))
+
+
+def job_error_wants_first_frame(error: str | None) -> bool:
+    """Whether a failed job's error says it needed an image (the refusal's other shape)."""
+    text = error or ""
+    return bool(_NAMES_THE_IMAGE.search(text) and _SAYS_IT_IS_NEEDED.search(text))
 
 
 class InvalidApiKey(ApiframeError):

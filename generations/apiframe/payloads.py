@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .errors import job_error_wants_first_frame
+
 MODEL = "hailuo-2.3-fast"
 # Apiframe's documents are a few levels deep; far deeper is an attack on the parser, not an answer.
 MAX_JSON_DEPTH = 32
@@ -116,6 +118,11 @@ class Job:
     @property
     def video_urls(self) -> list[str]:
         return result_urls(self.result)
+
+    @property
+    def wants_first_frame(self) -> bool:
+        """Failed saying it needed an image: how Apiframe may refuse a clip sent without one."""
+        return self.status == JobStatus.FAILED and job_error_wants_first_frame(self.error)
 
     @property
     def video_url(self) -> str | None:

@@ -1,5 +1,6 @@
 """The studio's data: prompts, generations (with their state machine), budgets, leases and the
-ledger checks against Apiframe. Imports run one way: statuses, budgets, prompts → generations."""
+ledger checks against Apiframe, and whether Apiframe asks for a first frame. Imports run one way:
+statuses, budgets, prompts, first-frame requirements → generations."""
 
 from .budgets import (
     PRICE_TABLE,
@@ -10,6 +11,7 @@ from .budgets import (
     Standing,
     month_bounds,
 )
+from .first_frame_requirements import FirstFrameRequirement
 from .generations import Duration, Generation, GenerationQuerySet, Resolution, first_frame_path
 from .leases import Lease
 from .prompts import PROMPT_MAX_LENGTH, Prompt, PromptQuerySet
@@ -31,6 +33,7 @@ __all__ = [
     "Budget",
     "BudgetRefusal",
     "Duration",
+    "FirstFrameRequirement",
     "Generation",
     "GenerationQuerySet",
     "Lease",

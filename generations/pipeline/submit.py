@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ..apiframe import GenerationRequest, get_client
 from ..apiframe import errors as api
-from ..models import Generation
+from ..models import FirstFrameRequirement, Generation
 from . import cadence, uploads
 from .expectations import expected_job_seconds
 from .first_frames import fetch_first_frame
@@ -73,6 +73,11 @@ def handle_submit_error(generation: Generation, error: api.ApiframeError) -> Non
         )
         return
     log.warning("Submit of %s refused: %s", generation.pk, error)
+    if isinstance(error, api.FirstFrameRequired):
+        # Refused before any job was made: nothing to bill, and the form asks for an image now.
+        if generation.fail(error.user_message, credit_cost=0):
+            FirstFrameRequirement.record_refusal()
+        return
     generation.fail(refusal_reason(error))
 
 

@@ -12,6 +12,7 @@ from .models import (
     PROMPT_MAX_LENGTH,
     Budget,
     Duration,
+    FirstFrameRequirement,
     Generation,
     Resolution,
     Status,
@@ -19,11 +20,19 @@ from .models import (
 from .safe_urls import UnsafeURL, check_url
 
 MAX_IMAGE_MB = MAX_BYTES // (1024 * 1024)
+FIRST_FRAME_ASKED = (
+    "Apiframe is making Hailuo 2.3 Fast clips only from a first frame at the moment: add an "
+    "image, or an image's web address, and press Generate again."
+)
 
 
 class GenerationForm(forms.Form):
     """What a member asks for. Cheap checks come first: a request the budget refuses never has
     its image decoded, and an image given by address is fetched later, by the task cluster."""
+
+    # For the page's own checks of a chosen image, before anything is sent.
+    min_short_side = MIN_SHORT_SIDE
+    max_bytes = MAX_BYTES
 
     prompt = forms.CharField(
         max_length=PROMPT_MAX_LENGTH,
@@ -142,7 +151,16 @@ class GenerationForm(forms.Form):
             self.add_error(
                 "duration", "1080p clips are 6 seconds long: choose 6 s, or 768p for 10 s."
             )
+        # Asked last, so a request refused for another reason never uses up the day's one try.
+        if not self.errors and self.is_text_only and not FirstFrameRequirement.admit_text_only():
+            self.add_error("image", FIRST_FRAME_ASKED)
         return data
+
+    @property
+    def is_text_only(self) -> bool:
+        """No image given in any of the three ways: upload, web address, a clip's to reuse."""
+        data = self.cleaned_data
+        return not (self.files.get("image") or data.get("image_url") or data.get("reuse_image_of"))
 
     def _check(self, content: bytes, filename: str) -> CheckedImage:
         try:
@@ -173,6 +191,8 @@ class GenerationForm(forms.Form):
 
 
 class GalleryFilterForm(forms.Form):
+    NAMES = ("who", "status", "resolution", "q")
+
     who = forms.ChoiceField(
         choices=[("everyone", "Everyone"), ("mine", "Mine")], required=False, initial="everyone"
     )
@@ -187,6 +207,14 @@ class GalleryFilterForm(forms.Form):
     )
     resolution = forms.ChoiceField(choices=[("", "Any size"), *Resolution.choices], required=False)
     q = forms.CharField(required=False, max_length=200)
+
+    @property
+    def narrows(self) -> bool:
+        """Whether these filters hide any clip (an empty gallery then says "no clips match")."""
+        if not self.is_valid():
+            return False
+        data = self.cleaned_data
+        return data["who"] == "mine" or any(data[name] for name in ("status", "resolution", "q"))
 
     def apply(self, generations, user):
         """The gallery as these filters narrow it (invalid filters narrow nothing)."""

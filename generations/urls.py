@@ -11,6 +11,7 @@ urlpatterns = [
     path("generations/<uuid:pk>/remix/", studio.remix, name="generation_remix"),
     path("generations/<uuid:pk>/retry/", generation.retry, name="generation_retry"),
     path("generations/<uuid:pk>/delete/", generation.delete, name="generation_delete"),
+    path("generations/<uuid:pk>/restore/", generation.restore, name="generation_restore"),
     path("generations/<uuid:pk>/download/", generation.download, name="generation_download"),
     path("account/", account.account, name="account"),
     path("prompts/", prompts.library, name="prompt_library"),

@@ -15,14 +15,17 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
+from ..apiframe.errors import FIRST_FRAME_NEEDED
 from ..apiframe.payloads import Job, JobStatus
 from .budgets import Budget, BudgetRefusal, Standing, month_bounds, renewal_words
+from .first_frame_requirements import FirstFrameRequirement
 from .prompts import Prompt
 from .statuses import (
     ACTIVE_STATUSES,
     AWAITING_POSTER,
     BILLING_OPEN,
     IN_FLIGHT,
+    UNDOABLE,
     UPSTREAM_STATUSES,
     Status,
     committed_credits,
@@ -34,6 +37,8 @@ SUBMIT_FALLBACK_SECONDS = 10
 POSTER_DELAY_SECONDS = 1.0
 # A job the studio gave up on is first asked about again this long after.
 FOLLOW_UP_DELAY = timedelta(seconds=60)
+# How long a deleted finished clip keeps its files, so its author can undo the delete.
+UNDO_SECONDS = 10
 
 
 class Resolution(models.TextChoices):
@@ -125,7 +130,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             generations = generations.filter(prompt__text__icontains=q)
         return generations
 
-    def page_before(self, cursor: tuple[datetime, str] | None, size: int) -> list[Generation]:
+    def page_before(
+        self, cursor: tuple[datetime, uuid.UUID | str] | None, size: int
+    ) -> list[Generation]:
         """Newest first, `size` cards older than the cursor (keyset: stable while cards arrive)."""
         generations = self.order_by("-created_at", "-id")
         if cursor:
@@ -134,6 +141,39 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
                 Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk)
             )
         return list(generations[:size])
+
+    def neighbours(self, generation: Generation) -> tuple[Generation | None, Generation | None]:
+        """The clips shown just before (newer) and after (older) `generation` in this gallery."""
+        newer = (
+            self.filter(
+                Q(created_at__gt=generation.created_at)
+                | Q(created_at=generation.created_at, id__gt=generation.pk)
+            )
+            .order_by("created_at", "id")
+            .first()
+        )
+        older = self.page_before((generation.created_at, generation.pk), 1)
+        return newer, older[0] if older else None
+
+    def drop_files_past_undo(self) -> int:
+        """Delete the files of clips deleted longer ago than the undo allows; how many."""
+        cutoff = timezone.now() - timedelta(seconds=UNDO_SECONDS)
+        deleted = self.filter(deleted_at__lt=cutoff).filter(UNDOABLE)
+        dropped = 0
+        for generation in deleted.exclude(video="", poster="", first_frame=""):
+            files = {
+                "video": generation.video.name,
+                "poster": generation.poster.name,
+                "first_frame": generation.first_frame.name,
+            }
+            names = files.values()
+            # Only whoever clears the names deletes the files (two clusters may get here).
+            if deleted.filter(pk=generation.pk, **files).update(
+                video="", poster="", first_frame=""
+            ):
+                generation._delete_files(name for name in names if name)
+                dropped += 1
+        return dropped
 
     def overdue(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -272,6 +312,11 @@ class Generation(models.Model):
         return bool(self.first_frame or self.first_frame_url)
 
     @property
+    def is_text_only(self) -> bool:
+        """Sent without an image (a deleted clip's first frame may be gone, not its upload's URL)."""
+        return not (self.has_first_frame or self.first_frame_upload_url)
+
+    @property
     def awaits_first_frame(self) -> bool:
         """Its first frame was given by web address and has yet to be fetched."""
         return self.status == Status.WAITING and bool(self.first_frame_url) and not self.first_frame
@@ -290,6 +335,21 @@ class Generation(models.Model):
     def can_be_changed_by(self, user) -> bool:
         """Deleting and retrying belong to the owner and to staff."""
         return user.is_staff or user.pk == self.owner_id
+
+    def can_be_restored_by(self, user) -> bool:
+        """Whether `user` may still undo this clip's delete (see `restore`)."""
+        return (
+            self.can_be_changed_by(user)
+            and self.deleted_at is not None
+            and not self.deleted_while_running
+            and self.status in (Status.COMPLETED, Status.FAILED)
+            and self.settled_at is not None
+            and timezone.now() < self.undo_until
+        )
+
+    @property
+    def undo_until(self) -> datetime:
+        return (self.deleted_at or timezone.now()) + timedelta(seconds=UNDO_SECONDS)
 
     @property
     def cursor(self) -> str:
@@ -414,14 +474,23 @@ class Generation(models.Model):
     def apply_job(self, job: Job) -> bool:
         """Record what Apiframe says of the job; True if it changed anything (poller or webhook)."""
         if job.status == JobStatus.COMPLETED:
-            return self.mark_finished_upstream(job)
+            finished = self.mark_finished_upstream(job)
+            if finished and self.is_text_only:
+                FirstFrameRequirement.record_text_only_success()
+            return finished
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
             reason = job.error or "Apiframe could not make this clip."
-            return self.fail(
-                f"Apiframe could not make this clip: {reason}",
+            wanted_image = job.wants_first_frame and self.is_text_only
+            failed = self.fail(
+                FIRST_FRAME_NEEDED
+                if wanted_image
+                else f"Apiframe could not make this clip: {reason}",
                 credit_cost=job.credit_cost or 0,
                 finished_at=job.completed_at or timezone.now(),
             )
+            if failed and wanted_image:
+                FirstFrameRequirement.record_refusal()
+            return failed
         if job.status == JobStatus.PROCESSING:
             progress = min(99, job.progress or 0)
             return self._transition(
@@ -624,11 +693,13 @@ class Generation(models.Model):
         )
 
     def soft_delete(self, by=None) -> None:
-        """Hide from the gallery and drop the files; the row stays for the team's figures.
+        """Hide from the gallery; the row stays for the team's figures.
 
-        Apiframe cannot be told to stop, so a clip it may still be making keeps its reservation
-        and in-flight slot: the tracker follows the job to its end and records what it billed.
-        Only a clip never sent (unclaimed, never tried) ends here, as nothing can be billed.
+        A finished clip keeps its files for UNDO_SECONDS, so its author can take the delete
+        back (`restore`); `drop_files_past_undo` removes them afterwards. Apiframe cannot be
+        told to stop, so a clip it may still be making keeps its reservation and in-flight slot:
+        the tracker follows the job to its end and records what it billed. Only a clip never
+        sent (unclaimed, never tried) ends here, as nothing can be billed.
         """
         now = timezone.now()
         self._transition(
@@ -639,27 +710,55 @@ class Generation(models.Model):
             settled_at=now,
         )
         files = [f.name for f in (self.video, self.poster, self.first_frame) if f]
+        kept = Q(UNDOABLE)
         gone = Generation.objects.filter(pk=self.pk, deleted_at__isnull=True).update(
             deleted_at=now,
             deleted_by=by,
             deleted_while_running=Case(When(IN_FLIGHT, then=Value(True)), default=Value(False)),
             updated_at=now,
-            video="",
-            poster="",
+            video=Case(
+                When(kept, then=F("video")), default=Value(""), output_field=models.CharField()
+            ),
+            poster=Case(
+                When(kept, then=F("poster")), default=Value(""), output_field=models.CharField()
+            ),
             # A clip still to be submitted needs its first frame for the submit's replay.
             first_frame=Case(
-                When(status=Status.WAITING, then=F("first_frame")),
+                When(kept | Q(status=Status.WAITING), then=F("first_frame")),
                 default=Value(""),
                 output_field=models.CharField(),
             ),
-            # A poster still to be made has no clip left to be made from.
+            # A poster still to be made waits for the undo (`restore` asks for it again).
             next_check_at=Case(
                 When(status=Status.COMPLETED, then=Value(None)), default=F("next_check_at")
             ),
         )
         if gone:
             self.refresh_from_db()
-            self._delete_files(name for name in files if name != self.first_frame.name)
+            still_kept = {f.name for f in (self.video, self.poster, self.first_frame) if f}
+            self._delete_files(name for name in files if name not in still_kept)
+
+    def restore(self) -> bool:
+        """Take back a delete of a finished clip within UNDO_SECONDS; False once it is too late
+        (its files may be going) or if it was never one to undo."""
+        now = timezone.now()
+        restored = Generation.objects.filter(
+            UNDOABLE,
+            pk=self.pk,
+            deleted_at__gte=now - timedelta(seconds=UNDO_SECONDS),
+            deleted_while_running=False,
+        ).update(
+            deleted_at=None,
+            deleted_by=None,
+            updated_at=now,
+            next_check_at=Case(
+                When(Q(status=Status.COMPLETED, poster=""), then=Value(now)),
+                default=F("next_check_at"),
+            ),
+        )
+        if restored:
+            self.refresh_from_db()
+        return bool(restored)
 
     def drop_first_frame_once_sent(self) -> None:
         """A deleted clip keeps its first frame only until it leaves WAITING (submitted or not)."""

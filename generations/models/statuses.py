@@ -32,6 +32,8 @@ BILLING_OPEN = Q(status__in=(Status.FAILED, Status.CANCELLED), settled_at__isnul
 )
 # What holds one of the member's in-flight slots: anything Apiframe may still be working on.
 IN_FLIGHT = Q(status__in=ACTIVE_STATUSES) | Q(settled_at__isnull=True)
+# A delete its author can take back for a few seconds: a finished clip nothing more can bill.
+UNDOABLE = Q(status__in=(Status.COMPLETED, Status.FAILED)) & ~IN_FLIGHT
 
 
 def committed_credits() -> Coalesce:

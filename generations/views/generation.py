@@ -4,14 +4,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
+from ..forms import GalleryFilterForm
 from ..models import BudgetRefusal, Generation, Status
-from ..pipeline.tasks import enqueue_submission
+from ..pipeline.tasks import enqueue_submission, ensure_tracker
 from .requests import MemberRequest
-from .studio import TEMPLATE, form_context
+from .studio import TEMPLATE, form_context, gallery_query
 
 
 def visible_generation(pk) -> Generation:
@@ -30,16 +32,50 @@ def detail(request: MemberRequest, pk) -> HttpResponse:
     generation = visible_generation(pk)
     if request.htmx and request.GET.get("part") == "card":
         return render(request, f"{TEMPLATE}#card", {"generation": generation})
-    return render(request, "generations/generation_detail.html", {"generation": generation})
+    # Arrow keys step to the clips beside this one in the gallery it was opened from.
+    filters = GalleryFilterForm(request.GET)
+    newer, older = filters.apply(Generation.objects.visible(), request.user).neighbours(generation)
+    context = {
+        "generation": generation,
+        "newer": newer,
+        "older": older,
+        "gallery_query": gallery_query(request.GET),
+    }
+    return render(request, "generations/generation_detail.html", context)
 
 
 @require_POST
 def delete(request: MemberRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
     generation.soft_delete(by=request.user)
+    undoable = generation.can_be_restored_by(request.user)
     if request.htmx:
-        return HttpResponse("")  # The card swaps itself out.
+        # The card gives way to a note with an undo, or to nothing.
+        if not undoable:
+            return HttpResponse("")
+        return render(request, f"{TEMPLATE}#deleted", {"generation": generation})
+    if undoable:
+        return redirect(f"{reverse('studio')}?deleted={generation.pk}")
     return redirect("studio")
+
+
+@require_POST
+def restore(request: MemberRequest, pk) -> HttpResponse:
+    """Undo a delete, a few seconds long (UNDO_SECONDS)."""
+    generation = get_object_or_404(Generation.objects.for_cards(), pk=pk, deleted_at__isnull=False)
+    if not generation.can_be_changed_by(request.user):
+        raise PermissionDenied("Only its author or staff can change this clip.")
+    if not generation.restore():
+        message = "Too late to undo: the clip is gone."
+        if request.htmx:
+            context = {"notice": message, "oob": True}
+            return reswap(render(request, f"{TEMPLATE}#notice", context), "none")
+        messages.error(request, message)
+        return redirect("studio")
+    ensure_tracker()  # a poster that was still to be made
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#card", {"generation": generation, "studio_page": True})
+    return redirect(generation)
 
 
 @require_POST
@@ -51,8 +87,8 @@ def retry(request: MemberRequest, pk) -> HttpResponse:
         new_generation = generation.retry(by=request.user)
     except BudgetRefusal as refusal:
         if request.htmx:
-            response = render(request, f"{TEMPLATE}#notice", {"notice": str(refusal)})
-            return reswap(response, "none")
+            context = {"notice": str(refusal), "oob": True}
+            return reswap(render(request, f"{TEMPLATE}#notice", context), "none")
         messages.error(request, str(refusal))
         return redirect(generation)
     enqueue_submission(new_generation)

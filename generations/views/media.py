@@ -30,7 +30,7 @@ def in_folders(path: str) -> bool:
     try:
         real = Path(default_storage.path(path)).resolve(strict=True)
         folders = [Path(default_storage.path(folder)).resolve() for folder in ALLOWED_FOLDERS]
-    except NotImplementedError:  # A storage without local files (none today) has no links.
+    except NotImplementedError:  # A bucket (generations/s3_storage.py) has no links.
         return True
     except (OSError, ValueError, SuspiciousFileOperation):  # missing, a NUL byte, outside
         return False
@@ -57,7 +57,8 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
 
 class FileRange:
     """Bytes first..last of an open storage file, read a chunk at a time so memory stays flat
-    however long the range; Django calls `close` (which closes the file) when the answer ends."""
+    however long the range (from a bucket too: its files stream from the offset sought);
+    Django calls `close` (which closes the file) when the answer ends."""
 
     def __init__(self, handle: IO[bytes], first: int, last: int) -> None:
         self.handle = handle

@@ -3,6 +3,7 @@
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm, GenerationForm
-from ..models import Budget, BudgetRefusal, Generation, Prompt
+from ..models import Budget, BudgetRefusal, FirstFrameRequirement, Generation, Prompt
 from ..pipeline.tasks import enqueue_submission
 from .requests import MemberRequest
 
@@ -29,11 +30,19 @@ def gallery_context(request: MemberRequest, filters: GalleryFilterForm, cursor=N
     page = generations.page_before(cursor, PAGE_SIZE + 1)
     return {
         "filters": filters,
+        "studio_page": True,
+        "gallery_query": gallery_query(filters.data),
         "generations": page[:PAGE_SIZE],
         "next_cursor": page[PAGE_SIZE - 1].cursor if len(page) > PAGE_SIZE else None,
         "busy": clips_on_their_way(),
         "since": timezone.now().isoformat(),
     }
+
+
+def gallery_query(params) -> str:
+    """The gallery's filters as a query string, carried by card links to the clip's page (whose
+    arrow keys then step through the same gallery). Read raw: the page checks it again."""
+    return urlencode({name: params[name] for name in GalleryFilterForm.NAMES if params.get(name)})
 
 
 def clips_on_their_way() -> bool:
@@ -42,31 +51,56 @@ def clips_on_their_way() -> bool:
 
 
 def form_context(request: MemberRequest) -> dict:
-    """What the form shows beside its fields: prices for the estimate, and the member's standing."""
+    """What the form shows beside its fields: prices for the estimate, the member's standing,
+    and whether Apiframe is asking for a first frame (GenerationForm then refuses clips without)."""
     budget = Budget.current()
     standing = Generation.objects.standing(request.user, budget)
-    return {"prices": json.dumps(budget.prices()), "standing": standing}
+    return {
+        "prices": json.dumps(budget.prices()),
+        "standing": standing,
+        "first_frame_needed": FirstFrameRequirement.current().stands(),
+    }
 
 
 @require_GET
 def studio(request: MemberRequest) -> HttpResponse:
-    form = GenerationForm(initial=initial_from(request))
-    context = gallery_context(request, GalleryFilterForm(request.GET))
-    return render(request, TEMPLATE, {"form": form, **form_context(request), **context})
+    remix_of = remix_source(request)
+    initial = remix_initial(remix_of) if remix_of else prompt_initial(request)
+    context = {
+        "form": GenerationForm(initial=initial),
+        "remix_of": remix_of,
+        "undo": undoable_delete(request),
+        **form_context(request),
+        **gallery_context(request, GalleryFilterForm(request.GET)),
+    }
+    return render(request, TEMPLATE, context)
 
 
-def initial_from(request: MemberRequest) -> dict:
-    """Prefill from a teammate's prompt (?prompt=ID) or a clip to remix (?remix=ID); an id that
-    is not one (a typo, a truncated link) prefills nothing."""
-    if prompt_id := request.GET.get("prompt", "").strip():
-        prompt = (
-            Prompt.objects.in_use().filter(pk=prompt_id).first() if prompt_id.isdecimal() else None
-        )
-        return {"prompt": prompt.text} if prompt else {}
-    if remix_id := parse_uuid(request.GET.get("remix", "")):
-        source = Generation.objects.visible().filter(pk=remix_id).select_related("prompt").first()
-        return remix_initial(source) if source else {}
-    return {}
+def prompt_initial(request: MemberRequest) -> dict:
+    """Prefill from a teammate's prompt (?prompt=ID); an id that is not one (a typo, a truncated
+    link) prefills nothing."""
+    prompt_id = request.GET.get("prompt", "").strip()
+    if not prompt_id.isdecimal():
+        return {}
+    prompt = Prompt.objects.in_use().filter(pk=prompt_id).first()
+    return {"prompt": prompt.text} if prompt else {}
+
+
+def remix_source(request: MemberRequest) -> Generation | None:
+    """The clip to remix (?remix=ID), from a clip's page or any link; None if it is not one."""
+    remix_id = parse_uuid(request.GET.get("remix", ""))
+    if remix_id is None:
+        return None
+    return Generation.objects.visible().for_cards().filter(pk=remix_id).first()
+
+
+def undoable_delete(request: MemberRequest) -> Generation | None:
+    """The clip just deleted from its own page (?deleted=ID), while its delete can be undone."""
+    deleted_id = parse_uuid(request.GET.get("deleted", ""))
+    if deleted_id is None:
+        return None
+    generation = Generation.objects.for_cards().filter(pk=deleted_id).first()
+    return generation if generation and generation.can_be_restored_by(request.user) else None
 
 
 def remix_initial(source: Generation) -> dict:
@@ -84,7 +118,7 @@ def remix_initial(source: Generation) -> dict:
 def remix(request: MemberRequest, pk) -> HttpResponse:
     source = get_object_or_404(Generation.objects.visible().select_related("prompt"), pk=pk)
     form = GenerationForm(initial=remix_initial(source))
-    context = {"form": form, "remix_of": source, **form_context(request)}
+    context = {"form": form, "remix_of": source, "open": True, **form_context(request)}
     return render(request, f"{TEMPLATE}#form", context)
 
 
@@ -195,6 +229,8 @@ def gallery_updates(request: MemberRequest) -> HttpResponse:
     )
     busy = any((g.is_active or g.awaits_poster) and not g.deleted_at for g in changed)
     context = {
+        "studio_page": True,
+        "gallery_query": gallery_query(request.GET),
         "changed": changed,
         "since": (asked_at - UPDATES_OVERLAP).isoformat(),
         "busy": busy or clips_on_their_way(),

@@ -29,11 +29,17 @@ system-packages:
 
 # The web server, the task cluster and (without an Apiframe key) the simulator, in the foreground.
 # honcho overwrites PORT in each process, so the web server reads STUDIO_PORT.
+# Ctrl-C: on a terminal honcho runs as the foreground job (set -m), so the Ctrl-C reaches it and
+# not make, which would end by the signal itself ("Error 130"). honcho stops every process and
+# answers 130, its word for "stopped by Ctrl-C": a clean stop, so make answers 0.
 run: $(STAMP)
 	@$(PY) manage.py prepare_studio
 	@export STUDIO_PORT=$${PORT:-8000}; \
 	 if [ -n "$$APIFRAME_API_KEY" ]; then procs="web tasks"; else procs="web tasks simulator"; fi; \
-	 exec $(VENV)/bin/honcho --no-colour start $$procs
+	 if $(PY) -c 'import os; os._exit(os.tcgetpgrp(0) != os.getpgrp())' 2>/dev/null; then set -m; fi; \
+	 $(VENV)/bin/honcho --no-colour start $$procs; status=$$?; \
+	 if [ $$status = 130 ]; then echo "Hailuo Studio stopped; every clip and account is kept. 'make run' starts it again."; exit 0; fi; \
+	 exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

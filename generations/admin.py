@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import User
+from django.db.models import IntegerField, QuerySet, Value
 from django.shortcuts import redirect
 from django.utils.html import format_html
 
@@ -112,11 +115,43 @@ class BudgetAdmin(admin.ModelAdmin):
         return redirect("admin:generations_budget_change", budget.pk)
 
 
-class MemberQuotaInline(admin.StackedInline):
-    model = MemberQuota
-    can_delete = True
-    verbose_name = "own monthly quota"
-    verbose_name_plural = "own monthly quota (instead of the team default)"
+class MonthlyQuotaForm(forms.ModelForm):
+    """The member's own monthly quota as a field of their user form, near its top; empty puts
+    them back on the team default."""
+
+    monthly_quota = forms.IntegerField(
+        label="Monthly quota",
+        required=False,
+        min_value=0,
+        error_messages={
+            "invalid": "Write the quota as a whole number of credits, such as 500, or leave it "
+            "empty for the team default.",
+            "min_value": "A quota can't be below 0 credits (0 stops this member's clips).",
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        default = team_default_words(Budget.current().member_monthly_credits)
+        quota = self.fields["monthly_quota"]
+        quota.help_text = (
+            f"Credits this member may use per month. Empty: the team default ({default})."
+        )
+        if self.instance.pk:
+            own = MemberQuota.objects.filter(member=self.instance).first()
+            self.initial.setdefault("monthly_quota", own.monthly_credits if own else None)
+
+
+class MemberChangeForm(MonthlyQuotaForm, UserChangeForm):
+    pass
+
+
+class MemberCreationForm(MonthlyQuotaForm, AdminUserCreationForm):
+    pass
+
+
+def team_default_words(credits: int | None) -> str:
+    return "no limit" if credits is None else f"{credits} credits"
 
 
 admin.site.unregister(User)
@@ -126,9 +161,50 @@ admin.site.unregister(User)
 class MemberAdmin(UserAdmin):
     """Team administration: add members, reset passwords, deactivate, set a member's quota."""
 
-    inlines = [MemberQuotaInline]
-    list_display = ["username", "email", "is_active", "is_staff", "last_login", "date_joined"]
+    form = MemberChangeForm
+    add_form = MemberCreationForm
+    # Django's, with the quota where staff look first.
+    fieldsets = [
+        (None, {"fields": ["username", "monthly_quota", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
+                                    "user_permissions"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]  # fmt: skip
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "monthly_quota", "usable_password", "password1",
+                           "password2"],
+            },
+        ),
+    ]  # fmt: skip
+    list_display = ["username", "email", "quota_column", "is_active", "is_staff", "last_login",
+                    "date_joined"]  # fmt: skip
     list_filter = ["is_active", "is_staff", "is_superuser"]
+
+    def get_queryset(self, request) -> QuerySet[User]:
+        # The team default once per page, not once per row.
+        default = Budget.current().member_monthly_credits
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("quota")
+            .annotate(team_default=Value(default, output_field=IntegerField()))
+        )
+
+    @admin.display(description="Monthly quota", ordering="quota__monthly_credits")
+    def quota_column(self, member: User) -> str:
+        try:
+            return f"{member.quota.monthly_credits} credits"
+        except MemberQuota.DoesNotExist:
+            return f"Team default: {team_default_words(member.team_default)}"  # type: ignore[attr-defined]
+
+    def save_model(self, request, member: User, form: MonthlyQuotaForm, change: bool) -> None:
+        super().save_model(request, member, form, change)
+        MemberQuota.set_for(member, form.cleaned_data["monthly_quota"])
 
 
 @admin.register(Reconciliation)

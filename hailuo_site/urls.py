@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from generations.passwords import MemberPasswordChangeForm
 from generations.views import login, usage
 
 # Failed logins are throttled on the admin's login page as on the studio's.
@@ -22,7 +23,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        auth_views.PasswordChangeView.as_view(form_class=MemberPasswordChangeForm),
         name="password_change",
     ),
     path(

@@ -173,9 +173,7 @@ ADMIN_FIELDS = {
     "auth_user": (
         "username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser",
         "groups", "user_permissions", "last_login_0", "last_login_1", "date_joined_0",
-        "date_joined_1", "usable_password", "password1", "password2", "quota-TOTAL_FORMS",
-        "quota-INITIAL_FORMS", "quota-MIN_NUM_FORMS", "quota-MAX_NUM_FORMS",
-        "quota-0-monthly_credits", "quota-0-id", "quota-0-member",
+        "date_joined_1", "usable_password", "password1", "password2", "monthly_quota",
     ),
     "auth_group": ("name", "permissions"),
     "django_q_schedule": (

@@ -160,3 +160,13 @@ class MemberQuota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.monthly_credits} credits a month"
+
+    @classmethod
+    def set_for(cls, member, monthly_credits: int | None) -> None:
+        """Give `member` their own quota, or (None) put them back on the team default."""
+        if monthly_credits is None:
+            cls.objects.filter(member=member).delete()
+        else:
+            cls.objects.update_or_create(
+                member=member, defaults={"monthly_credits": monthly_credits}
+            )

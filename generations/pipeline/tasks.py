@@ -9,6 +9,9 @@ Keeping the tracker alive is one rule: one lease says a tracker is running or on
   runs the loop (track.py): it takes the lease if it is free or only queued, renews it every
   heartbeat for up to TRACKER_RUN_SECONDS, then lets it go and, if work remains, ensures the
   next one. A task that finds the lease taken stands aside at once.
+- A cluster told to stop (SIGTERM, Ctrl-C on `make run`) ends its loop early the same way: it
+  takes nothing new, finishes the steps in progress, lets the lease go and queues the next
+  tracker, which a cluster still running, or the next one started, runs at once.
 - A task lost in the queue, or a cluster killed mid-loop, stops renewing: the lease expires
   (QUEUED_SECONDS, LEASE_SECONDS) and the next `ensure_tracker`, at the latest the schedule within
   a minute, starts a tracker, which takes over every claim the dead one let expire.

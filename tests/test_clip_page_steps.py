@@ -39,7 +39,7 @@ def test_it_links_the_clips_either_side(alice_client, three):
 
 
 def test_it_keeps_to_the_filtered_gallery(alice_client, three):
-    oldest, middle, newest = three
+    oldest, _, newest = three
     found = steps(alice_client, newest, q="heron")
     assert found == {"older": f"{oldest.get_absolute_url()}?q=heron"}
 

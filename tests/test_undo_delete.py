@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from generations.models import Generation
 from generations.models.generations import UNDO_SECONDS
+from generations.pipeline import track
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -57,16 +58,34 @@ def test_after_the_undo_window_it_is_too_late(alice_client, finished):
     assert not Generation.objects.visible().filter(pk=finished.pk).exists()
 
 
-def test_the_files_go_once_the_undo_window_passed(alice_client, finished):
+@pytest.mark.django_db(transaction=True)
+def test_the_tracker_drops_the_files_once_the_undo_has_run_out(alice_client, finished):
     alice_client.post(reverse("generation_delete", args=[finished.pk]), **HTMX)
-    assert Generation.objects.drop_files_past_undo() == 0  # still undoable
-    assert files_of(finished) == [True, True]
-    with time_machine.travel(timezone.now() + timedelta(seconds=UNDO_SECONDS + 1)):
-        assert Generation.objects.drop_files_past_undo() == 1
-        assert Generation.objects.drop_files_past_undo() == 0  # once
+    assert not Generation.objects.due().files_to_drop().exists()  # still undoable
+    assert Generation.objects.needing_the_tracker(timedelta(0)).exists()  # the loop waits for it
+    # The undo ran out a moment ago.
+    past = timezone.now() - timedelta(seconds=UNDO_SECONDS + 1)
+    Generation.objects.filter(pk=finished.pk).update(
+        deleted_at=past, next_check_at=past + timedelta(seconds=UNDO_SECONDS)
+    )
+    assert track.run_tracker(seconds=10)
     assert files_of(finished) == [False, False]
     finished.refresh_from_db()
     assert not finished.video and not finished.poster and finished.deleted_at
+    assert not Generation.objects.in_pipeline().exists()
+    assert alice_client.post(reverse("generation_restore", args=[finished.pk])).status_code == 302
+
+
+def test_an_undo_just_in_time_keeps_the_files(alice_client, finished):
+    alice_client.post(reverse("generation_delete", args=[finished.pk]), **HTMX)
+    with time_machine.travel(timezone.now() + timedelta(seconds=UNDO_SECONDS + 1)):
+        claimed = Generation.objects.due().files_to_drop().claim(limit=4, lease_seconds=30)
+    Generation.objects.filter(pk=finished.pk).update(deleted_at=timezone.now())  # "undone"
+    finished.refresh_from_db()
+    assert finished.restore()
+    with time_machine.travel(timezone.now() + timedelta(seconds=UNDO_SECONDS + 1)):
+        assert claimed[0].drop_files_after_undo() is False
+    assert files_of(finished) == [True, True]
 
 
 def test_a_clip_deleted_from_its_page_is_undone_from_the_studio(alice_client, finished):
@@ -102,7 +121,7 @@ def test_a_poster_still_to_make_is_made_after_an_undo(alice_client, alice, make_
     Generation.objects.filter(pk=clip.pk).update(next_check_at=timezone.now())
     alice_client.post(reverse("generation_delete", args=[clip.pk]), **HTMX)
     clip.refresh_from_db()
-    assert clip.next_check_at is None  # nothing made for a clip that may go
+    assert clip.next_check_at > timezone.now()  # nothing made before the undo runs out
     alice_client.post(reverse("generation_restore", args=[clip.pk]), **HTMX)
     clip.refresh_from_db()
     assert clip.awaits_poster

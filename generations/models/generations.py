@@ -24,6 +24,7 @@ from .statuses import (
     ACTIVE_STATUSES,
     AWAITING_POSTER,
     BILLING_OPEN,
+    FILES_TO_DROP,
     IN_FLIGHT,
     UNDOABLE,
     UPSTREAM_STATUSES,
@@ -75,15 +76,24 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         return self.filter(BILLING_OPEN)
 
     def in_pipeline(self) -> GenerationQuerySet:
-        """What the tracker still has to do: active generations, posters to make, and jobs the
-        member is done with that Apiframe may still bill."""
-        return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | BILLING_OPEN)
+        """What the tracker still has to do: active generations, posters to make, jobs the
+        member is done with that Apiframe may still bill, and files of deleted clips to drop."""
+        return self.filter(
+            Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | BILLING_OPEN | FILES_TO_DROP
+        )
+
+    def files_to_drop(self) -> GenerationQuerySet:
+        return self.filter(FILES_TO_DROP)
 
     def needing_the_tracker(self, within: timedelta) -> GenerationQuerySet:
-        """What keeps a tracker loop running: clips on their way, and jobs to follow that are
-        due within `within` (a later one is left to the next scheduled loop)."""
+        """What keeps a tracker loop running: clips on their way, files of deleted clips to drop,
+        and jobs to follow that are due within `within` (a later one is left to the next
+        scheduled loop)."""
         follow_soon = BILLING_OPEN & Q(next_check_at__lte=timezone.now() + within)
-        return self.filter(Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | follow_soon)
+        # Files to drop are due within the undo's few seconds: the loop waits for them.
+        return self.filter(
+            Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | FILES_TO_DROP | follow_soon
+        )
 
     def for_cards(self) -> GenerationQuerySet:
         return self.select_related("owner", "prompt")
@@ -154,26 +164,6 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         )
         older = self.page_before((generation.created_at, generation.pk), 1)
         return newer, older[0] if older else None
-
-    def drop_files_past_undo(self) -> int:
-        """Delete the files of clips deleted longer ago than the undo allows; how many."""
-        cutoff = timezone.now() - timedelta(seconds=UNDO_SECONDS)
-        deleted = self.filter(deleted_at__lt=cutoff).filter(UNDOABLE)
-        dropped = 0
-        for generation in deleted.exclude(video="", poster="", first_frame=""):
-            files = {
-                "video": generation.video.name,
-                "poster": generation.poster.name,
-                "first_frame": generation.first_frame.name,
-            }
-            names = files.values()
-            # Only whoever clears the names deletes the files (two clusters may get here).
-            if deleted.filter(pk=generation.pk, **files).update(
-                video="", poster="", first_frame=""
-            ):
-                generation._delete_files(name for name in names if name)
-                dropped += 1
-        return dropped
 
     def overdue(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -728,9 +718,12 @@ class Generation(models.Model):
                 default=Value(""),
                 output_field=models.CharField(),
             ),
-            # A poster still to be made waits for the undo (`restore` asks for it again).
+            # The tracker drops a finished clip's files once the undo has run out (and makes no
+            # poster meanwhile: `restore` asks for it again).
             next_check_at=Case(
-                When(status=Status.COMPLETED, then=Value(None)), default=F("next_check_at")
+                When(kept, then=Value(now + timedelta(seconds=UNDO_SECONDS))),
+                When(status=Status.COMPLETED, then=Value(None)),
+                default=F("next_check_at"),
             ),
         )
         if gone:
@@ -752,13 +745,32 @@ class Generation(models.Model):
             deleted_by=None,
             updated_at=now,
             next_check_at=Case(
-                When(Q(status=Status.COMPLETED, poster=""), then=Value(now)),
-                default=F("next_check_at"),
+                When(Q(status=Status.COMPLETED, poster=""), then=Value(now)), default=Value(None)
             ),
         )
         if restored:
             self.refresh_from_db()
         return bool(restored)
+
+    def drop_files_after_undo(self) -> bool:
+        """The undo of this clip's delete has run out: its files go (the row stays for the
+        team's figures). False if it was restored meanwhile, or is not due yet."""
+        cutoff = timezone.now() - timedelta(seconds=UNDO_SECONDS)
+        names = [f.name for f in (self.video, self.poster, self.first_frame) if f]
+        if not self._transition(
+            (Status.COMPLETED, Status.FAILED),
+            Q(deleted_at__lt=cutoff, lease_token=self.lease_token),
+            updated_at=F("updated_at"),
+            video="",
+            poster="",
+            first_frame="",
+            next_check_at=None,
+            lease_until=None,
+            lease_token="",
+        ):
+            return False
+        self._delete_files(names)
+        return True
 
     def drop_first_frame_once_sent(self) -> None:
         """A deleted clip keeps its first frame only until it leaves WAITING (submitted or not)."""

@@ -34,6 +34,8 @@ BILLING_OPEN = Q(status__in=(Status.FAILED, Status.CANCELLED), settled_at__isnul
 IN_FLIGHT = Q(status__in=ACTIVE_STATUSES) | Q(settled_at__isnull=True)
 # A delete its author can take back for a few seconds: a finished clip nothing more can bill.
 UNDOABLE = Q(status__in=(Status.COMPLETED, Status.FAILED)) & ~IN_FLIGHT
+# Deleted and undoable: the tracker drops its files when the undo has run out (next_check_at).
+FILES_TO_DROP = UNDOABLE & Q(deleted_at__isnull=False, next_check_at__isnull=False)
 
 
 def committed_credits() -> Coalesce:

@@ -3,6 +3,8 @@
 The loop holds the "tracker" lease (so one runs at a time, across clusters) and claims only as
 many generations as it has free threads, renewing the lease and its claims every heartbeat: a
 claim never waits in a queue while it ticks away, and after a crash both expire within seconds.
+When its cluster is told to stop, it takes nothing new and ends as soon as the steps in progress
+are done (`stopping`), so the cluster stops in seconds and the next tracker carries on.
 """
 
 import logging
@@ -15,7 +17,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from ..models import Generation, Lease, Status
-from . import billing, cadence, claims
+from . import billing, cadence, claims, stopping
 from .checks import check, fail_overdue
 from .posters import make_poster
 from .storage import store_clip
@@ -24,6 +26,7 @@ from .submit import submit
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "tracker"
+FINISHED = (Status.COMPLETED, Status.FAILED)
 # Renewed every heartbeat; a crashed tracker's lease frees up this long after its last renewal.
 LEASE_SECONDS = 15.0
 THREADS = 8
@@ -74,7 +77,11 @@ class TrackerLoop:
                 if time.monotonic() >= beat_at:
                     beat_at = time.monotonic() + claims.HEARTBEAT_SECONDS
                     self.heartbeat()
-                accepting = not self.lease_lost and time.monotonic() < stop_at
+                accepting = (
+                    not self.lease_lost
+                    and time.monotonic() < stop_at
+                    and not stopping.is_stopping()
+                )
                 try:
                     if accepting and self.claim_into(pool) == 0 and self.idle():
                         break  # Nothing left: the next submission starts a tracker again.
@@ -83,7 +90,7 @@ class TrackerLoop:
                     connection.close()
                     time.sleep(1.0)
                 if not accepting and not self.in_flight:
-                    break  # Handing over (or lease lost) with everything claimed finished.
+                    break  # Handing over (time's up, lease lost, cluster stopping): all finished.
                 self.wait_a_little()
 
     def claim_into(self, pool: ThreadPoolExecutor) -> int:
@@ -94,7 +101,7 @@ class TrackerLoop:
         claimed = due.active().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
         for generation in claimed:
             self.in_flight[pool.submit(advance_in_thread, generation)] = generation
-        for background in (due.awaiting_poster(), due.billing_open()):
+        for background in (due.awaiting_poster(), due.billing_open(), due.files_to_drop()):
             room = min(free - len(claimed), BACKGROUND_THREADS - len(self.background_in_flight))
             if room <= 0:
                 break
@@ -165,6 +172,9 @@ def release_after_error(generation: Generation) -> None:
 def advance(generation: Generation) -> None:
     """One step for a generation this worker has claimed."""
     close_old_connections()
+    if generation.deleted_at and generation.status in FINISHED and not generation.may_still_bill:
+        generation.drop_files_after_undo()  # the undo of its delete has run out
+        return
     if generation.status == Status.WAITING:
         submit(generation)
     elif generation.awaits_poster:

@@ -49,6 +49,8 @@ def delete(request: MemberRequest, pk) -> HttpResponse:
     generation = changeable_generation(request, pk)
     generation.soft_delete(by=request.user)
     undoable = generation.can_be_restored_by(request.user)
+    if undoable:
+        ensure_tracker()  # it drops the files when the undo has run out
     if request.htmx:
         # The card gives way to a note with an undo, or to nothing.
         if not undoable:

@@ -322,6 +322,7 @@ function pollDelay() {
     if (card.querySelector(".placeholder[data-storing]")) return POLL_DUE_MS;
     const box = card.querySelector(".placeholder[data-started]");
     if (!box) continue;
+    if (Number(box.dataset.progress) >= 80) return POLL_DUE_MS; // Apiframe says nearly done
     const left = Date.parse(box.dataset.started) / 1000 + Number(box.dataset.expected) - now / 1000;
     if (left <= DUE_EARLY_S && left >= -DUE_LATE_S) return POLL_DUE_MS;
   }

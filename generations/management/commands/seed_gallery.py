@@ -1,13 +1,13 @@
 """Fill the database with a realistic team gallery: for benchmarks, demos and screenshots."""
 
-import os
 import random
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count, Max
@@ -88,23 +88,24 @@ class Command(BaseCommand):
                 )
 
     def media_files(self) -> dict[tuple[str, int], tuple[str, str]]:
-        """One real clip and poster per size, rendered once; every seeded clip links to them."""
+        """One real clip and poster per size, rendered once into the studio's storage (disk or
+        bucket); every seeded clip links to them."""
         files = {}
-        root = Path(settings.MEDIA_ROOT)
         for resolution, duration in (("768p", 6), ("768p", 10), ("1080p", 6)):
             name = f"seed-{resolution}-{duration}s"
-            clip, poster = root / f"clips/{name}.mp4", root / f"posters/{name}.jpg"
-            if not clip.exists():
-                clip.parent.mkdir(parents=True, exist_ok=True)
-                poster.parent.mkdir(parents=True, exist_ok=True)
+            clip, poster = f"clips/{name}.mp4", f"posters/{name}.jpg"
+            if not default_storage.exists(clip):
                 height = 1080 if resolution == "1080p" else 768
                 with tempfile.TemporaryDirectory() as work:
-                    temp = Path(work) / "clip.mp4"
-                    render_clip(temp, prompt=f"Seeded {resolution} {duration} s clip", height=height,
-                                duration=duration)  # fmt: skip
-                    os.replace(temp, clip)
-                video.poster_frame(clip, poster)
-            files[(resolution, duration)] = (f"clips/{name}.mp4", f"posters/{name}.jpg")
+                    rendered = render_clip(Path(work) / "clip.mp4", prompt=f"Seeded {resolution} {duration} s clip",
+                                           height=height, duration=duration)  # fmt: skip
+                    still = video.poster_frame(rendered, Path(work) / "poster.jpg")
+                    # The clip last: once it is there, a later run knows both are.
+                    for stored, local in ((poster, still), (clip, rendered)):
+                        default_storage.delete(stored)  # a half-finished run's, if any
+                        with local.open("rb") as content:
+                            default_storage.save(stored, File(content))
+            files[(resolution, duration)] = (clip, poster)
         return files
 
     def generation(self, rng, team, prompts, media, now, days, index) -> Generation:

@@ -1,12 +1,14 @@
-"""The benchmark harness's arithmetic and reports (tooling/benchmarks): fast, no processes, no
-timings, so `make bench` cannot rot silently. The measurements themselves live in docs/."""
+"""The benchmark harness's arithmetic and reports (tooling/benchmarks), so `make bench` cannot rot
+silently: fast and without processes, but for the card clock in real Chromium and one tiny run of
+the submit-to-playable benchmark. No timings asserted; the measurements live in docs/."""
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tooling.benchmarks import loadgen, pages, pipeline_report, report, throughput, wire
+from tooling.benchmarks import loadgen, pages, pipeline_report, playable, report, throughput, wire
 from tooling.benchmarks.figures import Figure, format_number
 from tooling.benchmarks.pipeline_metrics import (
     GenerationRow,
@@ -267,3 +269,128 @@ def test_throughput_is_the_median_round_against_the_bare_views():
     assert figures["live update ÷ bare view"].met is True
     assert figures["live update ÷ bare view exempt from login"].value == pytest.approx(600 / 2200)
     assert figures["gunicorn CPU per request, live update"].value == pytest.approx(2.5)
+
+
+# Submit to playable -----------------------------------------------------------------------------
+
+
+def clip_clocks(way: str, submitted: float, stored: float, author: tuple, teammate: tuple):
+    """One clip as the harness sees it: the tabs' clocks in ms, the database's in s."""
+    clip = playable.Clip(prompt=f"clip {submitted}", card_id=f"gen-{submitted}", way=way)
+    cards = [dict(zip(("shown", "playable"), (ms * 1000 for ms in moments), strict=True))
+             for moments in (author, teammate)]  # fmt: skip
+    return playable.clip_timings(clip, submitted * 1000, stored, *cards)
+
+
+def test_a_clips_latencies_come_from_the_tabs_clocks_and_stored_at():
+    timing = clip_clocks("one at a time", 100.0, 106.5, author=(100.05, 109.5),
+                         teammate=(118.0, 118.2))  # fmt: skip
+    assert timing["submit_to_shown"] == pytest.approx(0.05)
+    assert timing["submit_to_stored"] == pytest.approx(6.5)
+    assert timing["stored_to_playable"] == pytest.approx(3.0)
+    assert timing["submit_to_playable"] == pytest.approx(9.5)
+    assert timing["teammate_submit_to_shown"] == pytest.approx(18.0)
+    assert timing["teammate_stored_to_playable"] == pytest.approx(11.7)
+
+
+def test_playable_figures_are_median_p90_and_max_beside_the_issues_aim():
+    timings = [clip_clocks("one at a time", 100.0 * n, 100.0 * n + 6, (100.0 * n, 100.0 * n + 6 + n),
+                           (100.0 * n + 5, 100.0 * n + 9)) for n in range(1, 5)]  # fmt: skip
+    rows = {f"{f.part}: {f.name}": f for f in playable.figures(timings, {"author": 12.0,
+                                                                         "teammate": 3.0})}  # fmt: skip
+    stored = "submit to playable: author's tab: stored → playable"
+    assert [rows[f"{stored}, {stat}"].value for stat in ("median", "p90", "max")] == [
+        pytest.approx(2.5), pytest.approx(3.7), pytest.approx(4)
+    ]  # fmt: skip
+    assert rows[f"{stored}, p90"].limit == 1.5 and rows[f"{stored}, p90"].met is False
+    assert "4 clips: 4 one at a time" in rows[f"{stored}, median"].note
+    assert rows["submit to playable: teammate's idle tab: live-update asks per minute"].value == 3
+
+
+def test_a_before_run_is_kept_when_the_part_runs_again():
+    before = report.part_record(
+        [Figure(playable.AUTHOR_PART, "stored → playable, median", 2.9, "s")],
+        started=datetime.now(UTC), load_before=[], notes=[],
+        details={"label": "before the polling change", "commit": "83eee72", "history": []},
+    )  # fmt: skip
+    kept = playable.history(before)
+    assert kept[0]["label"] == "before the polling change"
+    assert kept[0]["figures"][f"{playable.AUTHOR_PART}: stored → playable, median"] == 2.9
+    details = {"label": "after", "commit": "abc1234", "command": "make bench", "job_seconds": 6,
+               "history": kept}  # fmt: skip
+    earlier = [line for line in playable.notes(details) if line.startswith("Earlier run")]
+    assert earlier and "before the polling change" in earlier[0] and "2.90 s" in earlier[0]
+
+
+CARD_PAGE = """<!doctype html><form id="studio-form"><textarea id="id_prompt" name="prompt"></textarea>
+<button type="submit">Generate</button></form><div id="gallery-cards"></div>
+<script>
+document.getElementById("studio-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (location.hash === "#never") return;
+  const cards = document.getElementById("gallery-cards");
+  // The card arrives 300 ms after the submit with a clip that cannot load, 800 ms after it
+  // with its poster's play button.
+  setTimeout(() => cards.insertAdjacentHTML("afterbegin", '<article class="card" id="gen-1">'
+    + '<video preload="metadata" src="/missing.mp4"></video></article>'), 300);
+  setTimeout(() => document.getElementById("gen-1").insertAdjacentHTML("beforeend",
+    '<button data-play>Play</button>'), 800);
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is missing: `make test` installs it")
+    with playable.chromium() as browser:
+        yield browser
+
+
+def card_page(chromium, hash_: str = "") -> playable.Tab:
+    tab = playable.Tab(chromium, "alice")
+    tab.page.route("http://studio.test/", lambda route: route.fulfill(
+        body=CARD_PAGE, content_type="text/html"))  # fmt: skip
+    tab.page.route("http://studio.test/missing.mp4", lambda route: route.fulfill(status=404))
+    tab.page.goto(f"http://studio.test/{hash_}")
+    return tab
+
+
+@pytest.mark.browser
+def test_the_card_clock_notes_the_submit_the_card_and_when_it_can_play(chromium):
+    tab = card_page(chromium)
+    tab.submit("A lighthouse at dusk")
+    tab.wait_for("gen-1", "playable", timeout=10)
+    clock = tab.clock()
+    (submit,) = clock["submits"]
+    card = clock["cards"]["gen-1"]
+    assert submit["prompt"] == "A lighthouse at dusk"
+    # Not a speed test: each moment is at least as late as the page made it. A video that
+    # cannot load is not playable; the play button is.
+    assert card["shown"] - submit["at"] >= 300
+    assert card["playable"] - submit["at"] >= 800
+    assert card["poster"] == card["playable"]
+
+
+@pytest.mark.browser
+def test_a_card_that_never_shows_stops_the_run(chromium):
+    tab = card_page(chromium, "#never")
+    tab.submit("A clip the page never shows")
+    with pytest.raises(playable.CardNotSeen, match=r"card gen-1 not shown within 0\.5 s"):
+        tab.wait_for("gen-1", "shown", timeout=0.5)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_tiny_run_measures_one_clip_in_both_tabs(chromium, tmp_path):
+    """The whole benchmark, one 2 s clip: each figure measured, none made up."""
+    rows, _, details = playable.run(
+        tmp_path, sequential=1, concurrent=0, job_seconds=2, browser=chromium
+    )
+    (clip,) = details["clips"]
+    assert clip["submit_to_stored"] >= 2  # the simulator's job takes 2 s
+    assert 0 < clip["submit_to_shown"] < clip["submit_to_playable"]
+    assert clip["stored_to_playable"] >= 0 and clip["teammate_stored_to_playable"] >= 0
+    assert clip["teammate_submit_to_shown"] > 0
+    assert all(row.value is not None for row in rows)
+    assert details["asks_per_minute"]["author"] > 0

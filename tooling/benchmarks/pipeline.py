@@ -50,12 +50,12 @@ def run(folder: Path, *, count: int, job_seconds: float, naive_cap: float, modes
     return runs
 
 
-def warm_clip_cache(cache_dir: Path) -> None:
+def warm_clip_cache(cache_dir: Path, sizes=workload.SIZES) -> None:
     """Render each size's clip into the simulator's cache first, so no job waits for ffmpeg."""
     done = threading.Semaphore(0)
     maker = ClipMaker("cached", cache_dir, lambda job_id, error: done.release())
     maker.start()
-    sizes = sorted(set(workload.SIZES))
+    sizes = sorted(set(sizes))
     for resolution, duration in sizes:
         maker.schedule(
             ClipOrder(

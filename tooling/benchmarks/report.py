@@ -14,6 +14,8 @@ import django
 from .figures import Figure, format_number
 
 TITLE = "# Benchmarks"
+# In the report's order; each selectable alone with `--only`.
+PARTS = ("pipeline", "pages", "throughput", "playable")
 
 
 def machine() -> dict:
@@ -75,7 +77,7 @@ def merge(previous: dict | None, parts: dict[str, dict], *, command: str) -> dic
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "machine": machine(),
-        "parts": {name: kept[name] for name in ("pipeline", "pages", "throughput") if name in kept},
+        "parts": {name: kept[name] for name in PARTS if name in kept},
     }
 
 

@@ -31,3 +31,13 @@ def summary(values: Sequence[float]) -> dict[str, float | int | None]:
 
 def per_item(total: float, items: int) -> float | None:
     return total / items if items else None
+
+
+def spread(values: Sequence[float]) -> dict[str, float | int | None]:
+    """Count, median, p90 and max: how latencies a member feels are reported."""
+    return {
+        "count": len(values),
+        "median": percentile(values, 0.5),
+        "p90": percentile(values, 0.9),
+        "max": max(values) if values else None,
+    }

@@ -14,9 +14,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tooling.benchmarks import pages, pipeline, pipeline_report, report, throughput
+from tooling.benchmarks import pages, pipeline, pipeline_report, playable, report, throughput
 
-PARTS = ("pipeline", "pages", "throughput")
+PARTS = report.PARTS
 
 
 def interrupted(signum, frame) -> None:
@@ -64,6 +64,23 @@ class Command(BaseCommand):
             default=6.0,
             help="throughput: seconds of load per round and URL (3 rounds of 3 URLs)",
         )
+        parser.add_argument(
+            "--sequential", type=int, default=4,
+            help="playable: clips submitted one at a time, each once the last is playable",
+        )  # fmt: skip
+        parser.add_argument(
+            "--concurrent", type=int, default=4,
+            help="playable: clips submitted in a row after those, all in flight at once",
+        )  # fmt: skip
+        parser.add_argument(
+            "--playable-job-seconds", type=float, default=6.0,
+            help="playable: how long the simulator takes per job",
+        )  # fmt: skip
+        parser.add_argument(
+            "--label", default="",
+            help="playable: what this run measures, kept with its figures in the report's "
+            "history (e.g. 'before the polling change')",
+        )  # fmt: skip
         parser.add_argument(
             "--out",
             type=Path,
@@ -127,6 +144,15 @@ class Command(BaseCommand):
 
     def run_pages(self, folder: Path, options: dict):
         return pages.run(folder, generations=options["gallery"], members=options["members"])
+
+    def run_playable(self, folder: Path, options: dict):
+        previous = report.read(options["out"] / "benchmarks.json") or {}
+        return playable.run(
+            folder, sequential=options["sequential"], concurrent=options["concurrent"],
+            job_seconds=options["playable_job_seconds"], label=options["label"],
+            previous=previous.get("parts", {}).get("playable"),
+            command="manage.py " + shlex.join(sys.argv[1:]),
+        )  # fmt: skip
 
     def run_throughput(self, folder: Path, options: dict):
         return throughput.run(

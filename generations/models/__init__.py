@@ -11,6 +11,7 @@ from .budgets import (
     Standing,
     month_bounds,
 )
+from .collections import BOARD_NAME_MAX_LENGTH, Board, BoardItem, ShareLink, Star
 from .first_frame_requirements import FirstFrameRequirement
 from .generations import Duration, Generation, GenerationQuerySet, Resolution, first_frame_path
 from .leases import Lease
@@ -27,9 +28,12 @@ from .statuses import (
 __all__ = [
     "ACTIVE_STATUSES",
     "BILLING_OPEN",
+    "BOARD_NAME_MAX_LENGTH",
     "PRICE_TABLE",
     "PROMPT_MAX_LENGTH",
     "UPSTREAM_STATUSES",
+    "Board",
+    "BoardItem",
     "Budget",
     "BudgetRefusal",
     "Duration",
@@ -43,7 +47,9 @@ __all__ = [
     "PromptQuerySet",
     "Reconciliation",
     "Resolution",
+    "ShareLink",
     "Standing",
+    "Star",
     "Status",
     "committed_credits",
     "first_frame_path",

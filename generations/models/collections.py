@@ -34,6 +34,9 @@ class Star(models.Model):
             models.UniqueConstraint(fields=["member", "generation"], name="one_star_per_member")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.member} starred {self.generation_id}"
+
 
 class Board(models.Model):
     """A team board: any member makes one and adds clips; renaming or deleting it never deletes
@@ -80,6 +83,9 @@ class BoardItem(models.Model):
         ]
         indexes = [models.Index(fields=["board", "position"], name="board_order")]
 
+    def __str__(self) -> str:
+        return f"{self.generation_id} on {self.board}"
+
 
 class ShareLink(models.Model):
     """A view-only link under /s/<token>/ to one clip or one board, for anyone holding it."""
@@ -117,3 +123,6 @@ class ShareLink(models.Model):
                 name="share_one_clip_or_one_board",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Share link to {self.board or self.generation_id}"

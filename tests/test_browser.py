@@ -1,22 +1,17 @@
 """Two teammates in real browsers (Debian's chromium through Playwright) against the whole studio:
 gunicorn, the django-q2 cluster and the simulator, as `make run` starts them."""
 
-import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
+from tests.browsers import card_for, launched_chromium, log_in, watched_pages
 from tests.fixtures import picture
-from tests.running_studio import MEMBER_PASSWORD, RunningStudio
+from tests.running_studio import RunningStudio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]  # fmt: skip
 PROMPT = "A lighthouse on a cliff at dusk, waves crashing, slow push-in"
 
 
@@ -32,35 +27,17 @@ def studio(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+    yield from launched_chromium()
 
 
-def log_in(browser: Browser, studio: RunningStudio, username: str) -> Page:
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(studio.url + "/")
-    expect(page).to_have_url(f"{studio.url}/accounts/login/?next=/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(MEMBER_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="New clip")).to_be_visible()
-    return page
+@pytest.fixture
+def pages(browser):
+    yield from watched_pages(browser)
 
 
-def card_for(page: Page, prompt: str):
-    return page.locator("article.card", has_text=prompt)
-
-
-def test_two_teammates_make_watch_remix_and_delete_a_clip(browser, studio, tmp_path):
-    alice = log_in(browser, studio, "alice")
-    bob = log_in(browser, studio, "bob")
+def test_two_teammates_make_watch_remix_and_delete_a_clip(pages, studio, tmp_path):
+    alice = log_in(pages.open(), studio, "alice")
+    bob = log_in(pages.open(), studio, "bob")
     expect(alice.get_by_text("built-in Apiframe simulator")).to_be_visible()
 
     image = tmp_path / "harbour.png"
@@ -98,20 +75,21 @@ def test_two_teammates_make_watch_remix_and_delete_a_clip(browser, studio, tmp_p
 
     # Remix fills the form with the same words and settings.
     alice.get_by_label("Prompt", exact=True).fill("")
-    card.get_by_role("button", name="Remix").click()
+    card.get_by_role("link", name="Remix").click()
     expect(alice.get_by_label("Prompt", exact=True)).to_have_value(PROMPT)
     expect(alice.locator("[data-dropzone-text]")).to_contain_text("remixed clip's first frame")
 
     # Bob cannot delete Alice's clip; Alice can, and it leaves Bob's gallery too.
     expect(card_for(bob, PROMPT).get_by_role("button", name="Delete")).to_have_count(0)
     alice.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_label("More actions").click()
     card.get_by_role("button", name="Delete").click()
     expect(card_for(alice, PROMPT)).to_have_count(0)
     expect(card_for(bob, PROMPT)).to_have_count(0, timeout=30_000)
 
 
-def test_a_bad_image_is_explained_and_nothing_typed_is_lost(browser, studio, tmp_path):
-    page = log_in(browser, studio, "alice")
+def test_a_bad_image_is_explained_and_nothing_typed_is_lost(pages, studio, tmp_path):
+    page = log_in(pages.open(), studio, "alice")
     fake = tmp_path / "notes.png"
     fake.write_bytes(b"these are my notes, not a picture")
     page.get_by_label("Prompt", exact=True).fill("Rain on a tin roof, close-up")
@@ -125,17 +103,17 @@ def test_a_bad_image_is_explained_and_nothing_typed_is_lost(browser, studio, tmp
     expect(card_for(page, "Rain on a tin roof")).to_have_count(0)
 
 
-def test_1080p_cannot_be_ten_seconds(browser, studio):
-    page = log_in(browser, studio, "bob")
+def test_1080p_cannot_be_ten_seconds(pages, studio):
+    page = log_in(pages.open(), studio, "bob")
     page.locator("#studio-form").get_by_text("1080p", exact=True).click()
     expect(page.locator("input[name=duration][value='10']")).to_be_disabled()
     expect(page.get_by_text("1080p clips are 6 seconds long.")).to_be_visible()
     expect(page.locator("[data-estimate]")).to_have_text("10")
 
 
-def test_screenshots_for_the_record(browser, studio):
+def test_screenshots_for_the_record(pages, studio):
     """Not an assertion of pixels: a picture of the studio kept with the test run's files."""
-    page = log_in(browser, studio, "bob")
+    page = log_in(pages.open(), studio, "bob")
     out = Path(studio.folder) / "studio.png"
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000

@@ -152,7 +152,7 @@ class RunningStudio(ProcessGroup):
         self.kill(name)
 
     def stop(self, *names: str, grace: float = 3.0) -> None:
-        # A cluster whose tracker loop is mid-run finishes it before stopping, up to a minute;
+        # A cluster stops in about a second (its tracker loop obeys the stop flag);
         # a test need not wait: SIGKILL loses nothing (tests/test_restart.py shows it).
         super().stop(*names, grace=grace)
         if names:

@@ -355,7 +355,8 @@ def measured_commit() -> str:
 
     def git(*args: str) -> str:
         result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
+        # Only the trailing newline goes: a porcelain line starts with its status columns.
+        return result.stdout.rstrip("\n") if result.returncode == 0 else ""
 
     head = git("rev-parse", "--short", "HEAD")
     if not head:

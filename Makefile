@@ -63,13 +63,16 @@ REDIS_TEST_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 SUITE_ENV := env -u DATABASE_URL -u REDIS_URL TEST_REDIS_URL=$(REDIS_TEST_URL)
 PYTEST := $(SUITE_ENV) $(VENV)/bin/pytest
 TEST_WORKERS ?= 4
+# A test file is one unit of work: its module-scoped studio (processes, a browser) starts once,
+# not once per worker that happens to take one of its tests.
+TEST_DIST ?= loadscope
 
 test: $(STAMP) system-packages lint
-	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal
+	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST)
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP) system-packages
-	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal
+	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST)
 
 # The inner loop: unit and view tests, no browser and no whole processes.
 test-fast: $(STAMP)
@@ -78,7 +81,7 @@ test-fast: $(STAMP)
 test-postgres: $(STAMP)
 	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
 	  echo "The tests that depend on the database, again on PostgreSQL ($(POSTGRES_TEST_URL)):"; \
-	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal \
+	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) \
 	    -m "both_databases and not browser"; \
 	elif [ "$$CI" = true ]; then \
 	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \

@@ -93,10 +93,12 @@ def test_a_deleted_clip_leaves_nothing_of_itself_in_the_bucket(studio_simulator,
     other = default_storage.save("clips/someone-elses.mp4", ContentFile(b"not this one"))
 
     generation.soft_delete(by=alice)
-    # Past the few seconds of its undo (UNDO_SECONDS), when its files go.
+    # Past the few seconds of its undo (UNDO_SECONDS), when the tracker drops its files.
+    past = timezone.now() - timedelta(seconds=UNDO_SECONDS + 1)
     Generation.objects.filter(pk=generation.pk).update(
-        deleted_at=timezone.now() - timedelta(seconds=UNDO_SECONDS + 1)
+        deleted_at=past, next_check_at=past + timedelta(seconds=UNDO_SECONDS)
     )
-    Generation.objects.drop_files_past_undo()
+    [due] = Generation.objects.due().files_to_drop().claim(limit=1, lease_seconds=30)
+    assert due.drop_files_after_undo()
 
     assert s3_bucket.object_names() == [other]

@@ -132,8 +132,12 @@ def test_deleting_a_running_clip_warns_that_it_may_still_be_billed(
     done = make_generation(alice, status="completed", prompt="A finished clip")
     html = alice_client.get(reverse("studio")).content.decode()
     assert "if Apiframe finishes it, it is still billed (about 10 credits)" in html
+    # A finished clip asks nothing: its delete can be undone for a few seconds instead.
     page = alice_client.get(done.get_absolute_url()).content.decode()
-    assert 'data-confirm="Delete this clip for the whole team?"' in page
+    assert "data-confirm" not in page
+    assert 'data-confirm="Apiframe may still be making this clip' in alice_client.get(
+        running.get_absolute_url()
+    ).content.decode()
     assert running.delete_warning.endswith("Delete it for the whole team?")
 
 

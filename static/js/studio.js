@@ -404,8 +404,12 @@ document.addEventListener("htmx:oobBeforeSwap", (event) => {
   }
 });
 
+// A card swapped in starts from the server's figures: draw its estimate at once, not a second on.
+document.addEventListener("htmx:oobAfterSwap", tickCards);
+
 document.addEventListener("htmx:afterSwap", (event) => {
   refreshForm();
+  tickCards();
   const target = event.detail.target;
   // A card of ours on top of "no clips here yet": the message goes.
   if (target?.id === "gallery-cards" && $(".card", target)) $("#gallery-empty")?.remove();

@@ -1,15 +1,22 @@
 """The studio's forms: what a person may ask for, with a specific message for each mistake."""
 
+import uuid
 from functools import cached_property
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db.models import Value
 
 from .images import MAX_BYTES, MIN_SHORT_SIDE, CheckedImage, ImageRejected, check_first_frame
 from .models import (
+    BOARD_NAME_MAX_LENGTH,
     PRICE_TABLE,
     PROMPT_MAX_LENGTH,
+    Added,
+    Board,
+    BoardNameTaken,
     Budget,
     Duration,
     FirstFrameRequirement,
@@ -17,9 +24,12 @@ from .models import (
     Resolution,
     Status,
 )
+from .models.search import search_words
 from .safe_urls import UnsafeURL, check_url
 
 MAX_IMAGE_MB = MAX_BYTES // (1024 * 1024)
+# The most clips one bulk action takes (a page holds far fewer; select-all stays on a page).
+MAX_SELECTION = 500
 FIRST_FRAME_ASKED = (
     "Apiframe is making Hailuo 2.3 Fast clips only from a first frame at the moment: add an "
     "image, or an image's web address, and press Generate again."
@@ -191,11 +201,21 @@ class GenerationForm(forms.Form):
 
 
 class GalleryFilterForm(forms.Form):
-    NAMES = ("who", "status", "resolution", "q")
+    """The gallery's filters, all combinable. A value one of them can't read (a typo, a board
+    since deleted, a 13th month) narrows nothing, never an error: the others still apply."""
+
+    NAMES = ("who", "member", "status", "resolution", "q", "starred", "board", "start", "end")
+    # What each filter asks for when it asks for nothing.
+    NOTHING: dict[str, Any] = {
+        "who": "everyone", "member": None, "status": "", "resolution": "", "q": "",
+        "starred": False, "board": None, "start": None, "end": None,
+    }  # fmt: skip
 
     who = forms.ChoiceField(
         choices=[("everyone", "Everyone"), ("mine", "Mine")], required=False, initial="everyone"
     )
+    # A teammate, by user name (as the select sends it) or id; read in clean_member.
+    member = forms.CharField(required=False, max_length=150, label="Member")
     status = forms.ChoiceField(
         choices=[
             ("", "Any status"),
@@ -207,17 +227,221 @@ class GalleryFilterForm(forms.Form):
     )
     resolution = forms.ChoiceField(choices=[("", "Any size"), *Resolution.choices], required=False)
     q = forms.CharField(required=False, max_length=200)
+    starred = forms.BooleanField(required=False, label="Starred")
+    board = forms.CharField(required=False, max_length=20, label="Board")
+    start = forms.DateField(required=False, label="Made from")
+    end = forms.DateField(required=False, label="Made until")
+
+    @cached_property
+    def choices(self) -> dict[str, list[tuple[int, str]]]:
+        """What the member and board selects offer, as (id, name) by name: both in one query
+        (a UNION), made only when the selects are shown or a member or board is asked for."""
+        User = get_user_model()
+        members = User.objects.order_by().values_list("pk", User.USERNAME_FIELD, Value("member"))
+        boards = Board.objects.order_by().values_list("pk", "name", Value("board"))
+        found: dict[str, list[tuple[int, str]]] = {"member": [], "board": []}
+        for pk, name, kind in members.union(boards, all=True):
+            found[kind].append((pk, name))
+        found["member"].sort(key=lambda member: member[1])
+        found["board"].sort(key=lambda board: board[1].lower())
+        return found
+
+    @property
+    def members(self) -> list[tuple[int, str]]:
+        return self.choices["member"]
+
+    @property
+    def boards(self) -> list[tuple[int, str]]:
+        return self.choices["board"]
+
+    @property
+    def member_options(self) -> list[tuple[str, str, bool]]:
+        """The member select's options: (value sent, label, whether chosen)."""
+        chosen = self.narrowing["member"]
+        return [(name, name, pk == chosen) for pk, name in self.members]
+
+    @property
+    def board_options(self) -> list[tuple[int, str, bool]]:
+        chosen = self.narrowing["board"]
+        return [(pk, name, pk == chosen) for pk, name in self.boards]
+
+    def clean_member(self) -> int | None:
+        """The member's id, found by user name first, then by id; None for no one we know."""
+        value = self.cleaned_data["member"]
+        if not value:
+            return None
+        by_name = {name: pk for pk, name in self.members}
+        by_id = {str(pk): pk for pk, _ in self.members}
+        return by_name.get(value, by_id.get(value))
+
+    def clean_board(self) -> int | None:
+        value = self.cleaned_data["board"]
+        if not value:
+            return None
+        return {str(pk): pk for pk, _ in self.boards}.get(value)
+
+    @cached_property
+    def narrowing(self) -> dict[str, Any]:
+        """What each filter asks for: its cleaned value, or NOTHING's where it can't be read."""
+        if not self.is_bound:
+            return dict(self.NOTHING)
+        self.is_valid()
+        data = self.cleaned_data
+        return {name: data.get(name, nothing) for name, nothing in self.NOTHING.items()}
 
     @property
     def narrows(self) -> bool:
         """Whether these filters hide any clip (an empty gallery then says "no clips match")."""
-        if not self.is_valid():
-            return False
-        data = self.cleaned_data
-        return data["who"] == "mine" or any(data[name] for name in ("status", "resolution", "q"))
+        asked = self.narrowing
+        return (
+            asked["who"] == "mine"
+            or bool(search_words(asked["q"]))
+            or any(asked[name] for name in self.NOTHING if name not in ("who", "q"))
+        )
+
+    @property
+    def more_narrows(self) -> bool:
+        """Whether a filter folded under "More filters" is in use (the page then shows them)."""
+        return any(self.narrowing[name] for name in ("member", "board", "start", "end"))
 
     def apply(self, generations, user):
-        """The gallery as these filters narrow it (invalid filters narrow nothing)."""
-        if not self.is_valid():
-            return generations
-        return generations.matching(user=user, **self.cleaned_data)
+        """The gallery as these filters narrow it."""
+        return generations.matching(user=user, **self.narrowing)
+
+
+# Boards, stars and selections (issue #14) ---------------------------------------------------
+
+BOARD_NAME_ERRORS = {
+    "required": "Name the board: the name can't be empty.",
+    "max_length": "The name is %(show_value)d characters; the limit is %(limit_value)d.",
+}
+
+
+def board_name_field(**options: Any) -> forms.CharField:
+    return forms.CharField(
+        max_length=BOARD_NAME_MAX_LENGTH, error_messages=BOARD_NAME_ERRORS, **options
+    )
+
+
+def name_taken(name: str, board: Board | None = None) -> str | None:
+    """Why `name` can't be a board's (another board has it, whatever its case), or None."""
+    others = Board.objects.named(name)
+    if board is not None:
+        others = others.exclude(pk=board.pk)
+    return str(BoardNameTaken(name)) if others.exists() else None
+
+
+class BoardForm(forms.Form):
+    """A board's name and description, to make a board or to rename one."""
+
+    name = board_name_field(label="Name")
+    description = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Description (optional)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": "The description is %(show_value)d characters; the limit is "
+            "%(limit_value)d."
+        },
+    )
+
+    def __init__(self, *args, board: Board | None = None, **kwargs) -> None:
+        self.board = board
+        if board is not None and not args and "data" not in kwargs:
+            kwargs.setdefault("initial", {"name": board.name, "description": board.description})
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if problem := name_taken(name, self.board):
+            raise forms.ValidationError(problem)
+        return name
+
+    def save(self, by) -> Board | None:
+        """The board made or renamed; None, with the reason on the name, if a teammate took the
+        name a moment before."""
+        data = self.cleaned_data
+        try:
+            if self.board is None:
+                return Board.make(name=data["name"], description=data["description"], by=by)
+            self.board.rename(name=data["name"], description=data["description"])
+        except BoardNameTaken as taken:
+            self.add_error("name", str(taken))
+            return None
+        return self.board
+
+
+class SelectionForm(forms.Form):
+    """Clips chosen on a page (`ids`, as many as ticked), those still in the gallery."""
+
+    NOTHING_CHOSEN = "Select at least one clip first."
+
+    def clean(self) -> dict[str, Any]:
+        asked = []
+        for value in self.data.getlist("ids") if hasattr(self.data, "getlist") else []:
+            try:
+                asked.append(uuid.UUID(str(value)))
+            except ValueError:
+                continue
+        found = Generation.objects.visible().for_cards().in_bulk(asked[:MAX_SELECTION])
+        self.cleaned_data["generations"] = [found[pk] for pk in dict.fromkeys(asked) if pk in found]
+        self.cleaned_data["asked"] = len(set(asked))
+        if not self.cleaned_data["generations"]:
+            gone = "The selected clips are no longer in the gallery."
+            raise forms.ValidationError(gone if asked else self.NOTHING_CHOSEN)
+        return self.cleaned_data
+
+    @property
+    def generations(self) -> list[Generation]:
+        return self.cleaned_data["generations"]
+
+    @property
+    def missing(self) -> int:
+        """How many of the chosen clips were deleted meanwhile."""
+        return self.cleaned_data["asked"] - len(self.generations)
+
+
+class AddToBoardForm(SelectionForm):
+    """Clips to put on a board: one of the team's, or a new one named in the same step."""
+
+    board = forms.ModelChoiceField(
+        queryset=Board.objects.all(),
+        required=False,
+        empty_label="Choose a board",
+        label="Board",
+        error_messages={"invalid_choice": "That board is gone: choose another, or make one."},
+    )
+    new_board = board_name_field(required=False, label="…or a new board named")
+
+    def clean_new_board(self) -> str:
+        name = self.cleaned_data["new_board"]
+        if name and name_taken(name):
+            raise forms.ValidationError(
+                f"There is already a board named “{name}”: choose it from the list, or give the "
+                "new board another name."
+            )
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        board, name = data.get("board"), data.get("new_board")
+        if "board" in self.errors or "new_board" in self.errors:
+            return data
+        if board and name:
+            self.add_error("new_board", "Choose a board or name a new one, not both.")
+        elif not board and not name:
+            self.add_error("board", "Choose a board, or name a new one.")
+        return data
+
+    def save(self, by) -> Added | None:
+        """The clips put on the board (made first if new); None, with the reason, if a teammate
+        took the new board's name a moment before."""
+        board = self.cleaned_data.get("board")
+        if board is None:
+            try:
+                board = Board.make(name=self.cleaned_data["new_board"], by=by)
+            except BoardNameTaken as taken:
+                self.add_error("new_board", str(taken))
+                return None
+        return board.add([g.pk for g in self.generations], by=by)

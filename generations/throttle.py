@@ -10,6 +10,9 @@ right password. The login page says how long a pause lasts.
 The counts live in the "login_attempts" cache (a database table, or Redis when REDIS_URL is set),
 so every web worker sees the same numbers. Each count covers a fixed window that starts at the
 first failure; when the window ends, the count starts again from zero.
+
+Share links (/s/<token>/) are guessed the same way a password is: unknown tokens are counted per
+address (SHARE_TOKEN_GUESSES), and an address past the limit is answered 429 before any lookup.
 """
 
 from __future__ import annotations
@@ -48,6 +51,38 @@ PER_DEVICE = Limit("device", attempts=5, window_seconds=15 * 60)
 PER_USERNAME_AND_ADDRESS = Limit("username-address", attempts=5, window_seconds=15 * 60)
 PER_ADDRESS = Limit("address", attempts=20, window_seconds=15 * 60)
 PER_USERNAME = Limit("username", attempts=20, window_seconds=15 * 60)
+# Someone holding a few links, mistyped ones among them, stays far below; a script guessing tokens
+# (256 random bits each) is paused after its first few dozen. Per address, as PER_ADDRESS.
+SHARE_TOKEN_GUESSES = Limit("share-token-address", attempts=30, window_seconds=60)
+
+
+def seconds_paused(limit: Limit, value: str, now: float | None = None) -> float:
+    """How long `value` is still paused under `limit`; 0 while it is under the limit."""
+    entry = caches[CACHE].get(_key(limit, value))
+    if entry and entry["count"] >= limit.attempts:
+        return max(0.0, entry["until"] - (now or time.time()))
+    return 0.0
+
+
+def count_failure(limit: Limit, value: str, now: float | None = None) -> None:
+    # Read then write: two workers failing at one instant may count once, which is harmless.
+    now = now or time.time()
+    key = _key(limit, value)
+    entry = caches[CACHE].get(key)
+    if not entry or entry["until"] <= now:
+        entry = {"count": 0, "until": now + limit.window_seconds}
+    entry["count"] += 1
+    caches[CACHE].set(key, entry, timeout=math.ceil(entry["until"] - now))
+
+
+def share_guesses_paused(request: HttpRequest) -> int:
+    """Seconds before this address may open share links again, after too many unknown tokens."""
+    return math.ceil(seconds_paused(SHARE_TOKEN_GUESSES, _address_group(client_address(request))))
+
+
+def count_share_guess(request: HttpRequest) -> None:
+    """A token that is no link's, from this address."""
+    count_failure(SHARE_TOKEN_GUESSES, _address_group(client_address(request)))
 
 
 @dataclass
@@ -73,24 +108,15 @@ class LoginAttempt:
     def seconds_to_wait(self) -> int:
         """How long before this browser may try this user name again; 0 means now."""
         now = time.time()
-        wait = 0.0
-        for limit, value in self._subjects():
-            entry = caches[CACHE].get(_key(limit, value))
-            if entry and entry["count"] >= limit.attempts:
-                wait = max(wait, entry["until"] - now)
+        waits = [seconds_paused(limit, value, now) for limit, value in self._subjects()]
+        wait = max(waits, default=0.0)
         self.paused = wait > 0
         return math.ceil(wait) if wait > 0 else 0
 
     def record_failure(self) -> None:
-        # Read then write: two workers failing at one instant may count once, which is harmless.
         now = time.time()
         for limit, value in self._subjects():
-            key = _key(limit, value)
-            entry = caches[CACHE].get(key)
-            if not entry or entry["until"] <= now:
-                entry = {"count": 0, "until": now + limit.window_seconds}
-            entry["count"] += 1
-            caches[CACHE].set(key, entry, timeout=math.ceil(entry["until"] - now))
+            count_failure(limit, value, now)
 
     def record_success(self) -> None:
         """A correct password clears the count of its browser, or of its user name and address.

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import account, generation, media, prompts, studio, webhooks
+from .views import (
+    account,
+    boards,
+    downloads,
+    generation,
+    media,
+    prompts,
+    selection,
+    shares,
+    stars,
+    studio,
+    webhooks,
+)
 
 urlpatterns = [
     path("", studio.studio, name="studio"),
@@ -13,6 +25,35 @@ urlpatterns = [
     path("generations/<uuid:pk>/delete/", generation.delete, name="generation_delete"),
     path("generations/<uuid:pk>/restore/", generation.restore, name="generation_restore"),
     path("generations/<uuid:pk>/download/", generation.download, name="generation_download"),
+    path("generations/<uuid:pk>/star/", stars.star, name="generation_star"),
+    path("selection/star/", stars.star_selection, name="selection_star"),
+    path("selection/delete/", selection.delete_selection, name="selection_delete"),
+    path("boards/", boards.boards, name="boards"),
+    path("boards/new/", boards.create, name="board_create"),
+    path("boards/choose/", boards.picker, name="board_picker"),
+    path("boards/add/", boards.add, name="board_add"),
+    path("boards/<int:pk>/", boards.detail, name="board_detail"),
+    path("boards/<int:pk>/edit/", boards.edit, name="board_edit"),
+    path("boards/<int:pk>/order/", boards.order, name="board_order"),
+    path("boards/<int:pk>/arrange/", boards.arrange, name="board_arrange"),
+    path("boards/<int:pk>/move/", boards.move, name="board_move"),
+    path("boards/<int:pk>/remove/", boards.remove, name="board_remove"),
+    path("boards/<int:pk>/delete/", boards.delete, name="board_delete"),
+    path("selection/download/", downloads.download_selected, name="download_selected"),
+    path("boards/<int:pk>/download/", downloads.download_board, name="board_download"),
+    path("generations/<uuid:pk>/share/", shares.share_generation, name="generation_share"),
+    path("boards/<int:pk>/share/", shares.share_board, name="board_share"),
+    path("shares/<int:pk>/revoke/", shares.revoke, name="share_revoke"),
+    # Public: anyone holding a link (generations/views/shares.py checks the token).
+    path("s/<str:token>/", shares.share_page, name="share_page"),
+    path("s/<str:token>/download/", shares.share_download, name="share_download"),
+    path("s/<str:token>/clip/<uuid:pk>.mp4", shares.share_video, name="share_video"),
+    path("s/<str:token>/clip/<uuid:pk>.jpg", shares.share_poster, name="share_poster"),
+    path(
+        "s/<str:token>/clip/<uuid:pk>/download/",
+        shares.share_clip_download,
+        name="share_clip_download",
+    ),
     path("account/", account.account, name="account"),
     path("prompts/", prompts.library, name="prompt_library"),
     path("prompts/<int:pk>/", prompts.detail, name="prompt_detail"),

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from generations.passwords import MemberPasswordChangeForm
-from generations.views import login, usage
+from generations.views import login, shares, usage
 
 # Failed logins are throttled on the admin's login page as on the studio's.
 admin.site.login_form = login.ThrottledAdminAuthenticationForm
@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/usage/", usage.usage_review, name="usage_review"),
     path("admin/usage.csv", usage.usage_csv, name="usage_csv"),
     path("admin/usage/check/", usage.check_ledger, name="usage_check_ledger"),
+    path("admin/shares/", shares.share_review, name="share_review"),
     path("admin/", admin.site.urls),
     # Not django.contrib.auth.urls: its password-reset pages are open to anyone and would email
     # links the studio has no mail server for (staff reset passwords in the admin).

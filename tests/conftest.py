@@ -26,12 +26,20 @@ from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures: media
 # migrations, full-text and caching in tables. The rest (forms, the client, the simulator, the
 # browser, faults over HTTP) behaves the same on either and runs once, on SQLite.
 BOTH_DATABASES = {
+    "test_add_to_board.py",
+    "test_board_names.py",
+    "test_board_order.py",
+    "test_board_permissions.py",
+    "test_bulk_actions.py",
+    "test_stars.py",
+    "test_stars_reach_other_tabs.py",
     "test_budget_concurrency.py",
     "test_budgets.py",
     "test_deleted_prompts_leave_the_library.py",
     "test_first_frame_requirement.py",
     "test_first_frame_upload.py",
     "test_gallery.py",
+    "test_gallery_filters.py",
     "test_hostile_parameters.py",
     "test_keeping_the_tracker_alive.py",
     "test_ledger_check.py",
@@ -39,13 +47,21 @@ BOTH_DATABASES = {
     "test_money_after_leaving_early.py",
     "test_pipeline.py",
     "test_posters.py",
+    "test_prompt_search.py",
     "test_restart.py",
+    "test_search_index_in_step.py",
     "test_seed_gallery.py",
+    "test_share_links_anonymous.py",
+    "test_share_links_dead.py",
+    "test_share_revoke_permissions.py",
+    "test_share_token_throttle.py",
+    "test_share_views_counted.py",
     "test_state_machine.py",
     "test_tracker_claims.py",
     "test_two_clusters.py",
     "test_usage_matches_the_provider.py",
     "test_usage_review.py",
+    "test_zip_download.py",
 }
 
 

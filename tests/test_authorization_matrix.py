@@ -9,12 +9,15 @@ deletes a teammate's clip except its author and staff.
 import pytest
 from django.contrib import admin
 from django.test import Client, RequestFactory
+from django.urls import reverse
 
-from generations.models import Generation
+from generations.models import Board, Generation, Star
 from tests.url_walk import Page, every_page
 
 # Pages a visitor who is not logged in may open.
 PUBLIC = {"login", "admin:login", "apiframe_webhook"}
+# Pages for anyone holding a share link (#14): a token that is no link's answers 404, not a login.
+SHARED = {"share_page", "share_download", "share_video", "share_poster", "share_clip_download"}
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 
@@ -70,6 +73,8 @@ def test_it_sends_anonymous_visitors_to_log_in_everywhere_else(db, pages):
         response = client.get(page.url)
         if page.name in PUBLIC:
             assert response.status_code in (200, 405), page
+        elif page.name in SHARED:
+            assert response.status_code == 404, page  # the walk's token is no link's
         else:
             assert goes_to_login(response), (page, response.status_code)
 
@@ -78,7 +83,7 @@ def test_it_lets_anonymous_visitors_post_nothing_but_a_login_and_a_webhook(db, p
     client = Client()
     for page in pages:
         response = client.post(page.url, {"prompt": "x", "username": "x", "password": "y"})
-        if page.name in PUBLIC:
+        if page.name in PUBLIC | SHARED:
             assert not goes_to_login(response), page
         else:
             assert goes_to_login(response), (page, response.status_code)
@@ -151,3 +156,129 @@ def test_it_lets_the_author_and_staff_change_the_clip(
         assert Generation.objects.filter(retry_of=alices_clip).count() == 1
         assert staff_client.post(page.url).status_code == 302
         assert Generation.objects.filter(retry_of=alices_clip).count() == 2
+
+
+# Boards, stars and selections (#14): every member's to use, but a board is deleted only by its
+# maker or staff, and a clip comes off a board only by whoever added it or staff.
+COLLECTION_PAGES = {
+    "generation_star", "selection_star", "selection_delete", "boards", "board_create",
+    "board_picker", "board_add", "board_detail", "board_edit", "board_order", "board_arrange",
+    "board_move", "board_remove", "board_delete",
+}  # fmt: skip
+
+
+@pytest.fixture
+def alices_board(alice, alices_clip):
+    board = Board.make(name="Alice's board", by=alice)
+    board.add([alices_clip.pk], by=alice)
+    return board
+
+
+def board_urls(board) -> list[str]:
+    named = ["board_detail", "board_edit", "board_order", "board_arrange", "board_move"]
+    named += ["board_remove", "board_delete"]
+    return [reverse(name, args=[board.pk]) for name in named]
+
+
+def test_it_walks_every_collections_page(pages):
+    assert {page.name for page in pages} >= COLLECTION_PAGES
+
+
+def test_anonymous_visitors_reach_no_board_and_change_nothing(db, alices_board, alices_clip):
+    client = Client()
+    others = [reverse(name) for name in ("boards", "board_picker", "selection_star")]
+    for url in [*board_urls(alices_board), *others]:
+        assert goes_to_login(client.get(url)), url
+        form = {"generation": str(alices_clip.pk), "ids": str(alices_clip.pk), "name": "x"}
+        assert goes_to_login(client.post(url, form)), url
+    star = reverse("generation_star", args=[alices_clip.pk])
+    assert goes_to_login(client.post(star, {"starred": "1"}))
+    assert Board.objects.get().name == "Alice's board" and alices_board.items.count() == 1
+    assert not Star.objects.exists()
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_it_refuses_a_member_deleting_a_teammates_board_or_taking_off_their_clip(
+    bob_client, alices_board, alices_clip, htmx
+):
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    remove = reverse("board_remove", args=[alices_board.pk])
+    refused = bob_client.post(remove, {"generation": str(alices_clip.pk)}, **headers)
+    assert refused.status_code == (200 if htmx else 403)  # htmx: the words, swapped in place
+    assert "Only alice, who added" in refused.content.decode()
+    delete = bob_client.post(reverse("board_delete", args=[alices_board.pk]), **headers)
+    assert delete.status_code == 403
+    assert "Only alice, who made this board, or staff can delete it." in delete.content.decode()
+    assert Board.objects.filter(pk=alices_board.pk).exists() and alices_board.items.count() == 1
+
+
+def test_it_refuses_a_member_deleting_a_teammates_clip_in_bulk(bob_client, alices_clip):
+    response = bob_client.post(reverse("selection_delete"), {"ids": str(alices_clip.pk)})
+    assert "Left alone 1 clip" in response.content.decode()
+    assert Generation.objects.get(pk=alices_clip.pk).deleted_at is None
+
+
+def test_it_lets_staff_take_off_any_clip_and_delete_any_board(
+    staff_client, alices_board, alices_clip
+):
+    remove = reverse("board_remove", args=[alices_board.pk])
+    assert staff_client.post(remove, {"generation": str(alices_clip.pk)}).status_code == 302
+    assert staff_client.post(reverse("board_delete", args=[alices_board.pk])).status_code == 302
+    assert not Board.objects.exists()
+    assert Generation.objects.get(pk=alices_clip.pk).deleted_at is None  # the clip stays
+
+
+# Share links and ZIPs (#14): a link opens what it shares to anyone, and nothing else; making,
+# revoking and downloading as a member need a login; a link is revoked by its maker or staff.
+SHARE_PAGES = {
+    "download_selected", "board_download", "generation_share", "board_share", "share_revoke",
+    "share_review", *SHARED,
+}  # fmt: skip
+
+
+@pytest.fixture
+def alices_link(alice, make_generation):
+    from generations.models import ShareLink
+    from tests.clip_files import stored_clip
+
+    fox = stored_clip(make_generation, alice, "Alice's fox")
+    return ShareLink.make(by=alice, generation=fox, expiry_days=30, allow_download=True)
+
+
+def test_it_walks_every_share_and_download_page(pages):
+    assert {page.name for page in pages} >= SHARE_PAGES
+    assert [page.staff_only for page in pages if page.name == "share_review"] == [True]
+
+
+def test_a_share_link_opens_what_it_shares_to_anyone_and_nothing_more(alices_link):
+    client, fox, token = Client(), alices_link.generation, alices_link.token
+    for url in (f"/s/{token}/", f"/s/{token}/clip/{fox.pk}.mp4", f"/s/{token}/clip/{fox.pk}.jpg",
+                f"/s/{token}/clip/{fox.pk}/download/"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/s/{token}/download/").status_code == 404  # a clip's link has no ZIP
+    for studio_url in (fox.get_absolute_url(), f"/media/{fox.video.name}", "/",
+                       reverse("generation_download", args=[fox.pk])):  # fmt: skip
+        assert goes_to_login(client.get(studio_url)), studio_url
+
+
+def test_anonymous_visitors_share_revoke_or_zip_nothing(db, alices_link, alices_board):
+    from generations.models import ShareLink
+
+    client = Client()
+    fox = alices_link.generation
+    for url in (reverse("generation_share", args=[fox.pk]),
+                reverse("board_share", args=[alices_board.pk]),
+                reverse("share_revoke", args=[alices_link.pk]),
+                reverse("download_selected")):  # fmt: skip
+        assert goes_to_login(client.post(url, {"expires": "0", "ids": str(fox.pk)})), url
+    assert goes_to_login(client.get(reverse("board_download", args=[alices_board.pk])))
+    assert goes_to_login(client.get(reverse("share_review")))
+    assert ShareLink.objects.get().revoked_at is None and ShareLink.objects.count() == 1
+
+
+def test_it_refuses_a_member_revoking_a_teammates_link(bob_client, staff_client, alices_link):
+    revoke = reverse("share_revoke", args=[alices_link.pk])
+    assert bob_client.post(revoke).status_code == 403
+    assert Client().get(f"/s/{alices_link.token}/").status_code == 200
+    assert staff_client.post(revoke).status_code == 302
+    assert Client().get(f"/s/{alices_link.token}/").status_code == 404

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.test import Client
 from django_q.models import Schedule
 
-from generations.models import Budget, Status
+from generations.models import Board, Budget, ShareLink, Status
 from tests.url_walk import Page, every_page
 
 
@@ -63,7 +63,7 @@ HOSTILE: dict[str, Value] = {
     "repeated": ["1", "notauuid", "2020-13-45"],
 }
 
-GALLERY_FILTERS = ("who", "status", "resolution", "q")
+GALLERY_FILTERS = ("who", "member", "status", "resolution", "q", "starred", "board", "start", "end")
 # The generation form, filled in so that one hostile field at a time gets past the others.
 GENERATION_FORM = {
     "prompt": "A lighthouse in a storm",
@@ -75,6 +75,7 @@ GENERATION_FORM = {
     "over_budget": "",
 }
 LOGIN_FORM = {"username": "alice", "password": "not the password", "next": "/"}
+BOARD_FORM = {"name": "A board", "description": ""}
 RANGE = {"period": "range", "start": "2026-01-01", "end": "2026-01-31"}
 
 
@@ -110,6 +111,39 @@ READS: dict[str, Reads] = {
     "generation_retry": Reads(htmx=True),
     "generation_delete": Reads(htmx=True),
     "generation_download": Reads(),
+    "generation_star": Reads(post={"starred": "1"}, htmx=True, alone=("starred",)),
+    "selection_star": Reads(post=fields("ids"), htmx=True, alone=("ids",)),
+    "selection_delete": Reads(post=fields("ids"), htmx=True, alone=("ids",)),
+    "boards": Reads(),
+    "board_create": Reads(post=BOARD_FORM, alone=("name", "description")),
+    "board_picker": Reads(get=("ids",), htmx=True, alone=("ids",)),
+    "board_add": Reads(
+        post={"ids": "", "board": "", "new_board": "New"}, htmx=True, alone=("board", "new_board")
+    ),
+    "board_detail": Reads(get=("page",), alone=("page",)),
+    "board_edit": Reads(post=BOARD_FORM, alone=("name", "description")),
+    "board_order": Reads(post={"order": "manual"}, alone=("order",)),
+    "board_arrange": Reads(post={"ids": "", "page": "1"}, htmx=True, alone=("ids", "page")),
+    "board_move": Reads(
+        post={"generation": "", "direction": "up", "page": "1"},
+        htmx=True,
+        alone=("generation", "direction", "page"),
+    ),
+    "board_remove": Reads(post=fields("generation"), htmx=True, alone=("generation",)),
+    "board_delete": Reads(htmx=True),
+    "download_selected": Reads(get=("ids",), post=fields("ids"), htmx=True, alone=("ids",)),
+    "board_download": Reads(),
+    "generation_share": Reads(
+        post={"expires": "30", "allow_download": "on"}, htmx=True, alone=("expires",)
+    ),
+    "board_share": Reads(post={"expires": "30", "allow_download": "on"}, alone=("expires",)),
+    "share_revoke": Reads(post=fields("next", "list"), htmx=True, alone=("next",)),
+    "share_review": Reads(get=("page",)),
+    "share_page": Reads(),
+    "share_download": Reads(),
+    "share_video": Reads(),
+    "share_poster": Reads(),
+    "share_clip_download": Reads(),
     "account": Reads(),
     "prompt_library": Reads(get=("q", "page"), htmx=True),
     "prompt_detail": Reads(),
@@ -216,7 +250,7 @@ def quiet():
 def studio(alice, staff, make_generation, quiet) -> list[Page]:
     """Every page, its ids those of a real clip, prompt and admin object of each kind."""
     clip = make_generation(alice, status=Status.FAILED, failure_reason="Outage.")
-    make_generation(alice, "A fox in the snow", status="completed")
+    fox = make_generation(alice, "A fox in the snow", status="completed")
     schedule = Schedule.objects.create(func="math.floor", name="nightly")
     group = Group.objects.create(name="editors")
     ids = {
@@ -228,8 +262,12 @@ def studio(alice, staff, make_generation, quiet) -> list[Page]:
         "django_q/schedule": schedule.pk,
     }
     pages = []
+    board = Board.make(name="Hostile board", by=alice)  # the board pages reach a real one
+    board.add([clip.pk], by=alice)
+    share = ShareLink.make(by=alice, generation=fox, expiry_days=0, allow_download=True)
     for page in every_page(clip):
-        url = page.url
+        url = page.url.replace(f"/boards/{clip.prompt_id}/", f"/boards/{board.pk}/")
+        url = url.replace("/s/set-password/", f"/s/{share.token}/")  # the share pages reach one
         for model, pk in ids.items():
             url = url.replace(f"/admin/{model}/1/", f"/admin/{model}/{pk}/")
         pages.append(Page(page.name, url, page.staff_only))

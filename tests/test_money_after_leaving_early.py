@@ -135,9 +135,10 @@ def test_deleting_a_running_clip_warns_that_it_may_still_be_billed(
     # A finished clip asks nothing: its delete can be undone for a few seconds instead.
     page = alice_client.get(done.get_absolute_url()).content.decode()
     assert "data-confirm" not in page
-    assert 'data-confirm="Apiframe may still be making this clip' in alice_client.get(
-        running.get_absolute_url()
-    ).content.decode()
+    assert (
+        'data-confirm="Apiframe may still be making this clip'
+        in alice_client.get(running.get_absolute_url()).content.decode()
+    )
     assert running.delete_warning.endswith("Delete it for the whole team?")
 
 

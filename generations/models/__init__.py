@@ -11,7 +11,15 @@ from .budgets import (
     Standing,
     month_bounds,
 )
-from .collections import BOARD_NAME_MAX_LENGTH, Board, BoardItem, ShareLink, Star
+from .collections import (
+    BOARD_NAME_MAX_LENGTH,
+    Added,
+    Board,
+    BoardItem,
+    BoardNameTaken,
+    ShareLink,
+    Star,
+)
 from .first_frame_requirements import FirstFrameRequirement
 from .generations import Duration, Generation, GenerationQuerySet, Resolution, first_frame_path
 from .leases import Lease
@@ -32,8 +40,10 @@ __all__ = [
     "PRICE_TABLE",
     "PROMPT_MAX_LENGTH",
     "UPSTREAM_STATUSES",
+    "Added",
     "Board",
     "BoardItem",
+    "BoardNameTaken",
     "Budget",
     "BudgetRefusal",
     "Duration",

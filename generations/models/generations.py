@@ -4,22 +4,25 @@ UPDATE whose row count says whether it won, so the poller, webhooks and two clus
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models, transaction
-from django.db.models import Case, Count, F, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from ..apiframe.errors import FIRST_FRAME_NEEDED
 from ..apiframe.payloads import Job, JobStatus
 from .budgets import Budget, BudgetRefusal, Standing, month_bounds, renewal_words
+from .collections import BoardItem, Star
 from .first_frame_requirements import FirstFrameRequirement
 from .prompts import Prompt
+from .search import FEW_CLIPS, PromptHasWords, search_words
 from .statuses import (
     ACTIVE_STATUSES,
     AWAITING_POSTER,
@@ -56,6 +59,18 @@ def first_frame_path(generation: Generation, filename: str) -> str:
     # Stored names are generated, never the uploader's.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
     return f"first-frames/{generation.pk}.{suffix}"
+
+
+def start_of_day(day: date, *, days_later: int = 0) -> datetime | None:
+    """Midnight at the start of `day` (plus `days_later`) in the studio's time zone; None past
+    either end of the calendar (9999-12-31 has no next day, 0001-01-01 no UTC midnight east of
+    Greenwich)."""
+    try:
+        moment = timezone.make_aware(datetime.combine(day + timedelta(days=days_later), time.min))
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return moment
 
 
 class GenerationQuerySet(models.QuerySet["Generation"]):
@@ -95,8 +110,27 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             Q(status__in=ACTIVE_STATUSES) | AWAITING_POSTER | FILES_TO_DROP | follow_soon
         )
 
-    def for_cards(self) -> GenerationQuerySet:
-        return self.select_related("owner", "prompt")
+    def for_cards(self, member=None) -> GenerationQuerySet:
+        """What a card shows: its author and prompt and, given a member, whether they starred
+        it (`starred`, in the same query: no query per card)."""
+        cards = self.select_related("owner", "prompt")
+        if member is None:
+            return cards
+        return cards.annotate(
+            starred=Exists(Star.objects.filter(member=member, generation=OuterRef("pk")))
+        )
+
+    def delete_for(self, member) -> tuple[list[Generation], list[Generation]]:
+        """Delete those of these clips `member` may (their own; staff any), each by its own
+        `soft_delete`; returns those deleted and those left alone, for the member to be told."""
+        deleted, left_alone = [], []
+        for generation in self.for_cards().order_by("-created_at", "-id"):
+            if generation.can_be_changed_by(member):
+                generation.soft_delete(by=member)
+                deleted.append(generation)
+            else:
+                left_alone.append(generation)
+        return deleted, left_alone
 
     def unclaimed(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -124,21 +158,62 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
         return list(Generation.objects.filter(lease_token=token)) if won else []
 
     def matching(
-        self, *, user, who: str = "", status: str = "", resolution: str = "", q: str = ""
+        self,
+        *,
+        user,
+        who: str = "",
+        status: str = "",
+        resolution: str = "",
+        q: str = "",
+        member: int | None = None,
+        starred: bool = False,
+        board: int | None = None,
+        start: date | None = None,
+        end: date | None = None,
     ) -> GenerationQuerySet:
-        """The gallery's filters: whose, which status ("running" for any active), size, words."""
-        generations = self
+        """The gallery's filters, all at once: whose ("mine", or a member's id), which status
+        ("running" for any active), size, words (every one, in any order, each as a prefix),
+        `user`'s stars, a board, and the days made on (`start` to `end`, both included, in the
+        studio's time zone)."""
+        generations: GenerationQuerySet = self
         if who == "mine":
             generations = generations.filter(owner=user)
+        if member is not None:
+            generations = generations.filter(owner_id=member)
         if status == "running":
             generations = generations.filter(status__in=ACTIVE_STATUSES)
         elif status:
             generations = generations.filter(status=status)
         if resolution:
             generations = generations.filter(resolution=resolution)
-        if q:
-            generations = generations.filter(prompt__text__icontains=q)
+        if words := search_words(q):
+            generations = generations.with_words(words)
+        if starred:
+            stars = Star.objects.filter(member=user).values("generation_id")
+            generations = generations.filter(pk__in=stars)
+        if board is not None:
+            items = BoardItem.objects.filter(board_id=board).values("generation_id")
+            generations = generations.filter(pk__in=items)
+        if start and (since := start_of_day(start)):
+            generations = generations.filter(created_at__gte=since)
+        if end and (until := start_of_day(end, days_later=1)):
+            generations = generations.filter(created_at__lt=until)
         return generations
+
+    def with_words(self, words: list[str]) -> GenerationQuerySet:
+        """Clips whose prompt holds every one of `words` (each as a prefix), in two steps: the
+        prompts found and how often each is used (one query through the full-text index, at most
+        FEW_CLIPS + 1 rows), then none, those prompts' clips by id (few: read through the prompt
+        index and sorted), or the full-text condition itself (many: the gallery walked newest
+        first until a page is full). Left to itself, each database guesses the other way round
+        for a rare word, and walks all 100,000 clips for one no prompt holds."""
+        found = Prompt.objects.filter(PromptHasWords(F("pk"), words)).order_by()
+        uses = list(found.values_list("pk", "use_count")[: FEW_CLIPS + 1])
+        if not uses:
+            return self.none()
+        if len(uses) <= FEW_CLIPS and sum(count for _, count in uses) <= FEW_CLIPS:
+            return self.filter(prompt_id__in=[pk for pk, _ in uses])
+        return self.filter(PromptHasWords(F("prompt_id"), words, walk=True))
 
     def page_before(
         self, cursor: tuple[datetime, uuid.UUID | str] | None, size: int
@@ -271,6 +346,8 @@ class Generation(models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="gallery_order"),
             models.Index(fields=["status", "next_check_at"], name="tracker_due"),
+            # A prompt's newest clips (the library's latest clip of each prompt on its page).
+            models.Index(fields=["prompt", "-created_at"], name="prompt_clips"),
         ]
 
     def __str__(self) -> str:
@@ -344,6 +421,12 @@ class Generation(models.Model):
     @property
     def cursor(self) -> str:
         return f"{self.created_at.isoformat()}_{self.pk}"
+
+    @property
+    def download_name(self) -> str:
+        """The MP4's name when downloaded: the prompt's first words and the clip's id."""
+        words = slugify(self.prompt.text)[:60].strip("-") or "clip"
+        return f"{words}-{str(self.pk)[:8]}.mp4"
 
     @property
     def may_still_bill(self) -> bool:

@@ -1,4 +1,5 @@
-"""A member's own page: this month's usage, what is left, and the months before."""
+"""A member's own page: this month's usage, what is left, the months before, and the links
+they shared."""
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from ..models import Generation, Status, committed_credits
 from .requests import MemberRequest
+from .shares import member_links
 
 MONTHS_SHOWN = 12
 
@@ -26,4 +28,5 @@ def account(request: MemberRequest) -> HttpResponse:
         .order_by("-month")[:MONTHS_SHOWN]
     )
     standing = Generation.objects.standing(request.user)
-    return render(request, "generations/account.html", {"standing": standing, "months": months})
+    context = {"standing": standing, "months": months, "share_links": member_links(request)}
+    return render(request, "generations/account.html", context)

@@ -5,19 +5,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm
-from ..models import BudgetRefusal, Generation, Status
+from ..models import Board, BudgetRefusal, Generation, Status
 from ..pipeline.tasks import enqueue_submission, ensure_tracker
 from .requests import MemberRequest
 from .studio import TEMPLATE, form_context, gallery_query
 
 
-def visible_generation(pk) -> Generation:
-    return get_object_or_404(Generation.objects.visible().for_cards(), pk=pk)
+def visible_generation(pk, member=None) -> Generation:
+    """A clip in the gallery (404 otherwise), knowing `member`'s star if one is given."""
+    return get_object_or_404(Generation.objects.visible().for_cards(member), pk=pk)
 
 
 def changeable_generation(request: MemberRequest, pk) -> Generation:
@@ -29,7 +29,7 @@ def changeable_generation(request: MemberRequest, pk) -> Generation:
 
 @require_GET
 def detail(request: MemberRequest, pk) -> HttpResponse:
-    generation = visible_generation(pk)
+    generation = visible_generation(pk, request.user)
     if request.htmx and request.GET.get("part") == "card":
         return render(request, f"{TEMPLATE}#card", {"generation": generation})
     # Arrow keys step to the clips beside this one in the gallery it was opened from.
@@ -40,6 +40,7 @@ def detail(request: MemberRequest, pk) -> HttpResponse:
         "newer": newer,
         "older": older,
         "gallery_query": gallery_query(request.GET),
+        "boards": Board.objects.holding(generation),
     }
     return render(request, "generations/generation_detail.html", context)
 
@@ -64,7 +65,9 @@ def delete(request: MemberRequest, pk) -> HttpResponse:
 @require_POST
 def restore(request: MemberRequest, pk) -> HttpResponse:
     """Undo a delete, a few seconds long (UNDO_SECONDS)."""
-    generation = get_object_or_404(Generation.objects.for_cards(), pk=pk, deleted_at__isnull=False)
+    generation = get_object_or_404(
+        Generation.objects.for_cards(request.user), pk=pk, deleted_at__isnull=False
+    )
     if not generation.can_be_changed_by(request.user):
         raise PermissionDenied("Only its author or staff can change this clip.")
     if not generation.restore():
@@ -105,10 +108,9 @@ def download(request: MemberRequest, pk) -> FileResponse:
     generation = visible_generation(pk)
     if not generation.video:
         raise Http404("This clip is not ready yet.")
-    words = slugify(generation.prompt.text)[:60].strip("-") or "clip"
     return FileResponse(
         generation.video.open("rb"),
         as_attachment=True,
-        filename=f"{words}-{str(generation.pk)[:8]}.mp4",
+        filename=generation.download_name,
         content_type="video/mp4",
     )

@@ -84,6 +84,14 @@ class FileRange:
 def media(request: HttpRequest, path: str) -> HttpResponseBase:
     if not path.startswith(ALLOWED_FOLDERS) or ".." in path.split("/") or not in_folders(path):
         raise Http404("No such file.")
+    return stored_file(request, path)
+
+
+def stored_file(
+    request: HttpRequest, path: str, cache_control: str = "private, max-age=86400"
+) -> HttpResponseBase:
+    """The stored file at `path` (already checked by the caller), whole or the Range asked for;
+    404 if it is missing. The studio's /media/ and the share links' media both answer this way."""
     try:
         size = default_storage.size(path)
         handle = default_storage.open(path, "rb")
@@ -110,5 +118,5 @@ def media(request: HttpRequest, path: str) -> HttpResponseBase:
         response["Content-Length"] = str(last - first + 1)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = cache_control
     return response

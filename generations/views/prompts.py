@@ -42,7 +42,7 @@ def library(request: MemberRequest) -> HttpResponse:
 
 @require_GET
 def detail(request: MemberRequest, pk: int) -> HttpResponse:
-    generations = Generation.objects.visible().for_cards().order_by("-created_at")
+    generations = Generation.objects.visible().for_cards(request.user).order_by("-created_at")
     prompt = get_object_or_404(
         Prompt.objects.in_use()
         .select_related("created_by")

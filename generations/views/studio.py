@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm, GenerationForm
-from ..models import Budget, BudgetRefusal, FirstFrameRequirement, Generation, Prompt
+from ..models import Budget, BudgetRefusal, FirstFrameRequirement, Generation, Prompt, Star
 from ..pipeline.tasks import enqueue_submission
 from .requests import MemberRequest
 
@@ -26,7 +26,8 @@ TEMPLATE = "generations/studio.html"
 
 
 def gallery_context(request: MemberRequest, filters: GalleryFilterForm, cursor=None) -> dict:
-    generations = filters.apply(Generation.objects.visible().for_cards(), request.user)
+    cards = Generation.objects.visible().for_cards(request.user)
+    generations = filters.apply(cards, request.user)
     page = generations.page_before(cursor, PAGE_SIZE + 1)
     return {
         "filters": filters,
@@ -209,6 +210,24 @@ def nothing_changed(request: MemberRequest) -> HttpResponse:
     return response
 
 
+def stars_changed(request: MemberRequest, stars, shown: list[Generation]) -> list[Generation]:
+    """The cards this member starred or unstarred in another tab, under the page's filters but
+    the status and "Starred" ones: each redraws in place; on a "Starred" page an unstarred one
+    leaves it (sent as gone), a newly starred one joins it."""
+    filters = GalleryFilterForm({**request.GET.dict(), "status": "", "starred": ""})
+    cards: list[Generation] = list(
+        filters.apply(Generation.objects.visible(), request.user)
+        .filter(pk__in=stars.values("generation_id"))
+        .exclude(pk__in=[generation.pk for generation in shown])
+        .for_cards(request.user)[: PAGE_SIZE * 4]
+    )
+    starred_page = GalleryFilterForm(request.GET).narrowing["starred"]
+    for generation in cards:
+        starred = generation.starred  # type: ignore[attr-defined]
+        generation.leaves_view = starred_page and not starred  # type: ignore[attr-defined]
+    return cards
+
+
 @require_GET
 def gallery_updates(request: MemberRequest) -> HttpResponse:
     """Cards changed since the tab last asked (#gallery-live sends `since` and the filters): one
@@ -218,13 +237,18 @@ def gallery_updates(request: MemberRequest) -> HttpResponse:
     # The status filter is left to the page: a card that finishes must still update in place.
     filters = GalleryFilterForm({**request.GET.dict(), "status": ""})
     changes = filters.apply(Generation.objects.all(), request.user).filter(updated_at__gt=since)
-    # Nearly every ask finds nothing: say so after one probe of the updated_at index.
-    if not changes.exists():
+    # A star is the member's own: it leaves updated_at alone (no teammate's tab redraws) and
+    # reaches this member's other tabs through the stars they changed since.
+    stars = Star.changes.changed_since(request.user, since)
+    # Nearly every ask finds nothing: say so after one query, probing the updated_at index and
+    # the member's star changes.
+    if not changes.values("pk").union(stars.values("pk"), all=True).exists():
         return nothing_changed(request)
     # Found through the updated_at index too (ordering by created_at in SQL made SQLite walk the
     # whole gallery), then put in the order the cards are shown.
+    changed = list(changes.for_cards(request.user).order_by("updated_at")[: PAGE_SIZE * 4])
     changed = sorted(
-        changes.select_related("owner", "prompt").order_by("updated_at")[: PAGE_SIZE * 4],
+        changed + stars_changed(request, stars, changed),
         key=lambda generation: (generation.created_at, generation.pk),
     )
     busy = any((g.is_active or g.awaits_poster) and not g.deleted_at for g in changed)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apiframe_simulator.render import render_clip
 from generations import video
-from generations.models import PRICE_TABLE, Generation, Prompt, Status
+from generations.models import PRICE_TABLE, Board, BoardItem, Generation, Prompt, Star, Status
 
 SUBJECTS = [
     "A lighthouse on a cliff at dusk", "A vintage car in a rainy neon city", "Clouds rolling over mountains",
@@ -25,6 +25,11 @@ SUBJECTS = [
 ]  # fmt: skip
 STYLES = ["slow push-in", "handheld, documentary", "golden hour, cinematic", "time-lapse",
           "aerial view", "macro close-up", "35mm film grain", "smooth tracking shot"]  # fmt: skip
+# A third of the prompts say a little more: words a search finds in few prompts.
+DETAILS = ["under a full moon", "in heavy fog", "after a thunderstorm", "in early spring",
+           "with falling leaves", "in a blizzard", "at blue hour", "seen through a window",
+           "reflected in a puddle", "in slow motion", "with a warm colour grade",
+           "in black and white"]  # fmt: skip
 # Of every 100 generations: how many end up in each state.
 MIX = [(Status.COMPLETED, 82), (Status.FAILED, 8), (Status.PROCESSING, 5), (Status.SUBMITTED, 3),
        (Status.WAITING, 2)]  # fmt: skip
@@ -33,19 +38,32 @@ FAILURES = ["Apiframe could not make this clip: content policy",
 
 
 class Command(BaseCommand):
-    help = "Add N generations by M members (finished ones with real clips and posters)."
+    help = (
+        "Add N generations by M members (finished ones with real clips and posters), and "
+        "optionally members' stars and team boards."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--generations", type=int, default=200)
         parser.add_argument("--members", type=int, default=8)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--days", type=int, default=60, help="Spread over this many days.")
+        parser.add_argument(
+            "--stars", type=int, default=0, help="Stars on the new clips, spread over the members."
+        )
+        parser.add_argument("--boards", type=int, default=0, help="Team boards to add.")
+        parser.add_argument(
+            "--board-clips", type=int, default=50, help="Clips per board, on average (1 to 2×)."
+        )
 
     def handle(
-        self, *args, generations: int, members: int, seed: int, days: int, **options
-    ) -> None:
+        self, *args, generations: int, members: int, seed: int, days: int, stars: int = 0,
+        boards: int = 0, board_clips: int = 50, **options,
+    ) -> None:  # fmt: skip
         if generations < 1 or members < 1:
             raise CommandError("--generations and --members must be at least 1.")
+        if stars < 0 or boards < 0 or board_clips < 1:
+            raise CommandError("--stars and --boards can't be negative, --board-clips below 1.")
         rng = random.Random(seed)
         team = self.team(members)
         prompts = self.prompts(team, rng, count=max(1, generations // 6))
@@ -57,7 +75,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             Generation.objects.bulk_create(rows, batch_size=1000)
             self.count_uses(prompts)
+            starred = self.stars(rng, team, rows, stars)
+            boarded = self.boards(rng, team, rows, boards, board_clips)
         self.stdout.write(f"Added {generations} generations by {members} members.")
+        if stars or boards:
+            self.stdout.write(f"Added {starred} stars and {boards} boards of {boarded} clips.")
 
     def team(self, members: int) -> list:
         User = get_user_model()
@@ -71,21 +93,69 @@ class Command(BaseCommand):
         return team
 
     def prompts(self, team, rng: random.Random, count: int) -> list[Prompt]:
-        made = []
+        """`count` prompts, made in bulk (a prompt a run before made is used again)."""
+        texts = []
         for index in range(count):
-            text = f"{rng.choice(SUBJECTS)}, {rng.choice(STYLES)} (take {index + 1})"
-            made.append(Prompt.record_use(text, rng.choice(team)))
-        return made
+            detail = f", {rng.choice(DETAILS)}" if rng.random() < 1 / 3 else ""
+            texts.append(f"{rng.choice(SUBJECTS)}, {rng.choice(STYLES)}{detail} (take {index + 1})")
+        new = [Prompt(text=text, digest=Prompt.digest_of(text), created_by=rng.choice(team),
+                      use_count=0) for text in texts]  # fmt: skip
+        Prompt.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        by_digest = {}
+        for chunk in range(0, len(new), 1000):
+            digests = [prompt.digest for prompt in new[chunk : chunk + 1000]]
+            by_digest.update(Prompt.objects.in_bulk(digests, field_name="digest"))
+        return [by_digest[prompt.digest] for prompt in new]
 
     @staticmethod
     def count_uses(prompts: list[Prompt]) -> None:
         """bulk_create skips Prompt.record_use: bring the library's counts in line."""
+        uses = (
+            Generation.objects.filter(prompt__in={prompt.pk for prompt in prompts})
+            .values("prompt")
+            .annotate(count=Count("pk"), last=Max("created_at"))
+            .order_by()
+        )
+        used = {row["prompt"]: row for row in uses}
+        changed = []
         for prompt in prompts:
-            uses = prompt.generations.aggregate(count=Count("pk"), last=Max("created_at"))
-            if uses["count"]:
-                Prompt.objects.filter(pk=prompt.pk).update(
-                    use_count=uses["count"], last_used_at=uses["last"]
-                )
+            if prompt.pk in used:
+                prompt.use_count = used[prompt.pk]["count"]
+                prompt.last_used_at = used[prompt.pk]["last"]
+                changed.append(prompt)
+        Prompt.objects.bulk_update(changed, ["use_count", "last_used_at"], batch_size=500)
+
+    @staticmethod
+    def stars(rng: random.Random, team, rows: list[Generation], count: int) -> int:
+        """Up to `count` stars on the new clips, each by a member picked at random."""
+        pairs = {(rng.choice(team).pk, rng.choice(rows).pk) for _ in range(count)}
+        now = timezone.now()
+        made = [Star(member_id=member, generation_id=generation, created_at=now)
+                for member, generation in pairs]  # fmt: skip
+        Star.objects.bulk_create(made, batch_size=1000, ignore_conflicts=True)
+        return len(made)
+
+    @staticmethod
+    def boards(rng: random.Random, team, rows: list[Generation], count: int, clips: int) -> int:
+        """`count` boards ("Seeded board N", after those a run before made), each holding from
+        one to twice `clips` of the new clips, in the team's order."""
+        if not count:
+            return 0
+        first = Board.objects.filter(name__startswith="Seeded board ").count() + 1
+        boards = Board.objects.bulk_create(
+            [Board(name=f"Seeded board {n}", created_by=rng.choice(team))
+             for n in range(first, first + count)]
+        )  # fmt: skip
+        if any(board.pk is None for board in boards):  # no RETURNING: read them back
+            names = [board.name for board in boards]
+            boards = list(Board.objects.filter(name__in=names))
+        items = []
+        for board in boards:
+            chosen = rng.sample(rows, min(len(rows), rng.randint(1, 2 * clips)))
+            items += [BoardItem(board=board, generation=clip, added_by=rng.choice(team),
+                                position=position) for position, clip in enumerate(chosen)]  # fmt: skip
+        BoardItem.objects.bulk_create(items, batch_size=1000)
+        return len(items)
 
     def media_files(self) -> dict[tuple[str, int], tuple[str, str]]:
         """One real clip and poster per size, rendered once into the studio's storage (disk or

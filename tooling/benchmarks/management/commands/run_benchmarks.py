@@ -14,7 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from tooling.benchmarks import pages, pipeline, pipeline_report, playable, report, throughput
+from tooling.benchmarks import pages, pipeline, pipeline_report, playable, report, scale, throughput
+from tooling.benchmarks import zips as zip_streams
 
 PARTS = report.PARTS
 
@@ -80,6 +81,16 @@ class Command(BaseCommand):
             "--label", default="",
             help="playable: what this run measures, kept with its figures in the report's "
             "history (e.g. 'before the polling change')",
+        )  # fmt: skip
+        parser.add_argument(
+            "--scale-gallery", type=int, default=100_000,
+            help="scale: generations seeded (with --scale-members, 20,000 stars, 200 boards)",
+        )  # fmt: skip
+        parser.add_argument("--scale-members", type=int, default=50, help="scale: members seeded")
+        parser.add_argument(
+            "--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+            help="scale: the PostgreSQL server to measure on (a database of its own is made "
+            "and dropped there)",
         )  # fmt: skip
         parser.add_argument(
             "--out",
@@ -159,3 +170,13 @@ class Command(BaseCommand):
             folder, generations=options["gallery"], members=options["members"],
             seconds=options["seconds"],
         )  # fmt: skip
+
+    def run_scale(self, folder: Path, options: dict):
+        return scale.run(
+            folder, generations=options["scale_gallery"], members=options["scale_members"],
+            stars=options["scale_gallery"] // 5, boards=200, board_clips=50,
+            postgres_url=options["postgres_url"],
+        )  # fmt: skip
+
+    def run_zip(self, folder: Path, options: dict):
+        return zip_streams.run(folder)

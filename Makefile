@@ -71,10 +71,20 @@ TEST_DIST ?= loadscope
 # together they take little longer than the longer one alone. Each pass's output is shown whole
 # when it ends.
 test: $(STAMP) system-packages lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-sqlite test-postgres
+	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-sqlite test-postgres SIDE_BY_SIDE=1
+
+# Side by side, what does not depend on the database (marked beside_postgres in tests/conftest.py)
+# runs in the PostgreSQL pass, to even the two out; alone, each pass runs all of its own.
+ifeq ($(SIDE_BY_SIDE),1)
+SQLITE_MARKS := not beside_postgres
+POSTGRES_MARKS := (both_databases and not browser) or beside_postgres
+else
+SQLITE_MARKS :=
+POSTGRES_MARKS := both_databases and not browser
+endif
 
 test-sqlite: $(STAMP) system-packages
-	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST)
+	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "$(SQLITE_MARKS)"
 
 # The inner loop: unit and view tests, no browser and no whole processes.
 test-fast: $(STAMP)
@@ -84,11 +94,12 @@ test-postgres: $(STAMP)
 	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
 	  echo "The tests that depend on the database, again on PostgreSQL ($(POSTGRES_TEST_URL)):"; \
 	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) \
-	    -p no:cacheprovider -m "both_databases and not browser"; \
+	    -p no:cacheprovider -m "$(POSTGRES_MARKS)"; \
 	elif [ "$$CI" = true ]; then \
 	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \
 	else \
 	  echo "Skipping the PostgreSQL run: nothing answers at $(POSTGRES_TEST_URL) (set POSTGRES_TEST_URL)."; \
+	  if [ "$(SIDE_BY_SIDE)" = 1 ]; then $(PYTEST) -n $(TEST_WORKERS) -p no:cacheprovider -m beside_postgres; fi; \
 	fi
 
 # Twenty members for a minute against gunicorn, the cluster and SQLite; figures to docs/load-test.md.

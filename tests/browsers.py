@@ -64,6 +64,24 @@ DESKTOP = Device("desktop", 1400, 1000)
 DEVICES = [PHONE, TABLET, DESKTOP]
 
 
+def quick_studio(
+    tmp_path_factory: pytest.TempPathFactory, *members: str, staff: tuple[str, ...] = ()
+) -> Iterator[RunningStudio]:
+    """A whole studio for a module of browser tests: 4-second jobs, which the studio expects
+    (so its progress estimate and its polling pace are right from the first clip)."""
+    running = RunningStudio(
+        tmp_path_factory.mktemp("studio"),
+        job_seconds=4,
+        render="cached",
+        extra_env={"EXPECTED_JOB_SECONDS": "4"},
+    ).start()
+    running.add_members(list(members))
+    if staff:
+        running.add_members(list(staff), staff=True)
+    yield running
+    running.stop()
+
+
 def launched_chromium() -> Iterator[Browser]:
     """Debian's chromium (never a browser Playwright downloads), for a module-scoped fixture."""
     executable = shutil.which("chromium")

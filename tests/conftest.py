@@ -64,6 +64,25 @@ BOTH_DATABASES = {
     "test_zip_download.py",
 }
 
+# What behaves the same on either database and barely touches it (the simulator, the client, media
+# on S3, the benchmarks' harness) runs once too, in the PostgreSQL pass: `make test` runs the two
+# passes side by side, and this evens them out.
+PASS_BESIDE_POSTGRES = {
+    "test_benchmarks.py",
+    "test_client.py",
+    "test_client_jobs_list.py",
+    "test_independent_apiframe.py",
+    "test_s3_keys_never_shown.py",
+    "test_s3_memory.py",
+    "test_s3_ranges.py",
+    "test_s3_settings.py",
+    "test_simulator_contract.py",
+    "test_simulator_faults.py",
+    "test_simulator_jobs_list.py",
+    "test_simulator_render.py",
+    "test_simulator_require_image.py",
+    "test_simulator_server.py",
+}
 
 # What makes a test slow, so `make test-fast` leaves it out: real HTTP servers, and transactions
 # committed for threads and processes to see.
@@ -75,6 +94,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in BOTH_DATABASES:
             item.add_marker(pytest.mark.both_databases)
+        if item.path.name in PASS_BESIDE_POSTGRES:
+            item.add_marker(pytest.mark.beside_postgres)
         database = item.get_closest_marker("django_db")
         committed = database is not None and database.kwargs.get("transaction")
         if committed or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
@@ -272,3 +293,23 @@ def _image_bytes(size: tuple[int, int] = (640, 360), image_format: str = "PNG") 
 def make_image() -> Callable[..., bytes]:
     """make_image(size=(640, 360), image_format="PNG"): a small real image (PNG/JPEG/GIF/WEBP)."""
     return _image_bytes
+
+
+# ---------------------------------------------------------------------------------------------
+# Browsers (tests/browsers.py): Debian's chromium, one per test module, and pages that fail their
+# test on any console error
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browsers import launched_chromium
+
+    yield from launched_chromium()
+
+
+@pytest.fixture
+def pages(browser):
+    from tests.browsers import watched_pages
+
+    yield from watched_pages(browser)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browsers import card_for, launched_chromium, log_in, watched_pages
+from tests.browsers import card_for, log_in
 from tests.fixtures import picture
 from tests.running_studio import RunningStudio
 
@@ -23,16 +23,6 @@ def studio(tmp_path_factory):
     running.add_member("bob")
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 def test_two_teammates_make_watch_remix_and_delete_a_clip(pages, studio, tmp_path):

@@ -15,7 +15,6 @@ from tests.browsers import (
     WatchedPages,
     accessibility_violations,
     covered_cards,
-    launched_chromium,
     missing_icon,
     sideways_scroll,
     small_tap_targets,
@@ -27,11 +26,6 @@ SOUND_PAGE = """<!doctype html><html lang="en"><head><title>Sound</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><main><h1>Sound</h1><article class="card"><p>A clip</p>
 <button style="width: 60px; height: 48px">Play</button></article></main></body></html>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
 
 
 @pytest.fixture

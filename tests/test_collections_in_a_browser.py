@@ -13,13 +13,11 @@ from tests.browsers import (
     accessibility_violations,
     card_for,
     http_member,
-    launched_chromium,
     log_in,
     make_clip,
     report,
     sideways_scroll,
     small_tap_targets,
-    watched_pages,
 )
 from tests.running_studio import RunningStudio
 
@@ -48,16 +46,6 @@ def studio(tmp_path_factory):
     running.wait_for_posters()
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 def checkbox(page: Page, prompt: str):

@@ -111,12 +111,17 @@ def still_running(processes: set[tuple[int, str]]) -> set[tuple[int, str]]:
     return alive
 
 
+# What a person's own terminal would not have: the suite's databases and keys, and the outer
+# make's flags (under `make test` they carry its jobserver and --output-sync, which would hold
+# back everything `make run` prints until it ends).
+NOT_IN_A_TERMINAL = {
+    "DATABASE_URL", "REDIS_URL", "APIFRAME_API_KEY", "APIFRAME_BASE_URL",
+    "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+}  # fmt: skip
+
+
 def studio_env(folder: Path) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"DATABASE_URL", "REDIS_URL", "APIFRAME_API_KEY", "APIFRAME_BASE_URL"}
-    }
+    env = {name: value for name, value in os.environ.items() if name not in NOT_IN_A_TERMINAL}
     return env | {
         "STUDIO_VAR_DIR": str(folder),
         "STATIC_ROOT": str(folder / "static"),

@@ -12,16 +12,14 @@ from tests.browsers import (
     accessibility_violations,
     covered_cards,
     http_member,
-    launched_chromium,
     make_clip,
     missing_icon,
+    quick_studio,
     report,
     sideways_scroll,
     small_tap_targets,
     storage_state,
-    watched_pages,
 )
-from tests.running_studio import RunningStudio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,16 +39,7 @@ STAFF_PAGES = ["team usage", "admin index", "admin list of generations"]
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    running = RunningStudio(
-        tmp_path_factory.mktemp("studio"),
-        job_seconds=4,
-        render="cached",
-        extra_env={"EXPECTED_JOB_SECONDS": "4"},
-    ).start()
-    running.add_members(["alice", "bob"])
-    running.add_member("sam", staff=True)
-    yield running
-    running.stop()
+    yield from quick_studio(tmp_path_factory, "alice", "bob", staff=("sam",))
 
 
 @pytest.fixture(scope="module")
@@ -87,16 +76,6 @@ def addresses(studio, members):
         "admin index": "/admin/",
         "admin list of generations": "/admin/generations/generation/",
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 def problems_on(page, pages) -> list[str]:

@@ -4,33 +4,14 @@ card come into view without hunting for it, and plays the clip once it is ready.
 import pytest
 from playwright.sync_api import Locator, expect
 
-from tests.browsers import DEVICES, card_for, launched_chromium, log_in, watched_pages
-from tests.running_studio import RunningStudio
+from tests.browsers import DEVICES, card_for, log_in, quick_studio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    running = RunningStudio(
-        tmp_path_factory.mktemp("studio"),
-        job_seconds=4,
-        render="cached",
-        extra_env={"EXPECTED_JOB_SECONDS": "4"},
-    ).start()
-    running.add_member("alice")
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
+    yield from quick_studio(tmp_path_factory, "alice")
 
 
 def press(control: Locator, *, touch: bool) -> None:

@@ -11,13 +11,12 @@ from tests.browsers import (
     Keyboard,
     card_for,
     http_member,
-    launched_chromium,
     log_in,
+    quick_studio,
     report,
     storage_state,
-    watched_pages,
 )
-from tests.running_studio import MEMBER_PASSWORD, RunningStudio
+from tests.running_studio import MEMBER_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,25 +25,7 @@ PROMPT = "Fireflies in a summer forest, made without a mouse"
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    running = RunningStudio(
-        tmp_path_factory.mktemp("studio"),
-        job_seconds=4,
-        render="cached",
-        extra_env={"EXPECTED_JOB_SECONDS": "4"},
-    ).start()
-    running.add_member("alice")
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
+    yield from quick_studio(tmp_path_factory, "alice")
 
 
 def test_a_member_makes_and_plays_a_clip_with_the_keyboard_alone(pages, studio):

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Response, expect
 
 from generations.models.generations import UNDO_SECONDS
-from tests.browsers import card_for, launched_chromium, log_in, watched_pages
+from tests.browsers import card_for, log_in
 from tests.fixtures import picture
 from tests.running_studio import RunningStudio
 
@@ -34,16 +34,6 @@ def studio(tmp_path_factory, bucket):
     running.add_member("alice")
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 def test_a_clip_on_s3_is_made_played_with_seeking_and_deleted_without_a_trace(

@@ -15,10 +15,8 @@ from tests.browsers import (
     DESKTOP,
     card_for,
     http_member,
-    launched_chromium,
     log_in,
     make_clip,
-    watched_pages,
 )
 from tests.running_studio import RunningStudio
 
@@ -47,16 +45,6 @@ def studio(tmp_path_factory):
     running.wait_for_posters()
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 def checkbox(page: Page, prompt: str):

@@ -11,10 +11,8 @@ from tests.browsers import (
     DESKTOP,
     card_for,
     http_member,
-    launched_chromium,
     log_in,
     make_clip,
-    watched_pages,
 )
 from tests.fixtures import picture
 from tests.running_studio import RunningStudio
@@ -41,16 +39,6 @@ def studio(tmp_path_factory):
         make_clip(bob, prompt)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
-
-
-@pytest.fixture
-def pages(browser):
-    yield from watched_pages(browser)
 
 
 @pytest.fixture(scope="module")

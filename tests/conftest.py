@@ -90,7 +90,19 @@ SLOW_FIXTURES = {"simulator", "simulator_factory", "studio_simulator", "independ
                  "independent_apiframe_factory", "live_server", "http_stub", "s3_server"}  # fmt: skip
 
 
+# The longest files, started first: xdist hands out whole files in collection order, and one of
+# these begun last would be the run's tail.
+LONGEST_FIRST = [
+    "test_restart.py", "test_load.py", "test_two_clusters.py", "test_hostile_parameters.py",
+    "test_every_page_at_every_size.py", "test_studio_states_in_a_browser.py",
+    "test_stopping_the_cluster.py", "test_redis_broker.py", "test_benchmarks.py",
+    "test_browser.py", "test_collections_in_a_browser.py",
+]  # fmt: skip
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as found
     for item in items:
         if item.path.name in BOTH_DATABASES:
             item.add_marker(pytest.mark.both_databases)

@@ -245,13 +245,16 @@ def test_result_shape_is_configurable(simulator_factory, shape, expected):
 
 
 def test_completed_job_expires_and_its_file_goes(simulator_factory):
-    server = simulator_factory(retention_seconds=0.3)
+    # Long enough to fetch the file on a busy machine, short enough to wait out.
+    server = simulator_factory(retention_seconds=2.0)
     job_id = submit(server)
     url = server.finish(job_id)["result"]["videoUrl"]
     assert httpx.get(url).status_code == 200
 
-    time.sleep(0.5)
-    job = server.client().get(f"/v2/jobs/{job_id}").json()
+    deadline = time.monotonic() + 15
+    while not (job := server.client().get(f"/v2/jobs/{job_id}").json())["expired"]:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
 
     assert job["expired"] is True
     assert httpx.get(url).status_code == 404

@@ -55,19 +55,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--board-clips", type=int, default=50, help="Clips per board, on average (1 to 2×)."
         )
+        parser.add_argument(
+            "--clip-fps",
+            type=int,
+            default=24,
+            help="Frames per second of the few real clips the seeded ones share (fewer: sooner).",
+        )
 
     def handle(
         self, *args, generations: int, members: int, seed: int, days: int, stars: int = 0,
-        boards: int = 0, board_clips: int = 50, **options,
+        boards: int = 0, board_clips: int = 50, clip_fps: int = 24, **options,
     ) -> None:  # fmt: skip
         if generations < 1 or members < 1:
             raise CommandError("--generations and --members must be at least 1.")
         if stars < 0 or boards < 0 or board_clips < 1:
             raise CommandError("--stars and --boards can't be negative, --board-clips below 1.")
+        if not 1 <= clip_fps <= 60:
+            raise CommandError("--clip-fps must be between 1 and 60.")
         rng = random.Random(seed)
         team = self.team(members)
         prompts = self.prompts(team, rng, count=max(1, generations // 6))
-        media = self.media_files()
+        media = self.media_files(clip_fps)
         now = timezone.now()
         rows = []
         for index in range(generations):
@@ -157,7 +165,7 @@ class Command(BaseCommand):
         BoardItem.objects.bulk_create(items, batch_size=1000)
         return len(items)
 
-    def media_files(self) -> dict[tuple[str, int], tuple[str, str]]:
+    def media_files(self, fps: int) -> dict[tuple[str, int], tuple[str, str]]:
         """One real clip and poster per size, rendered once into the studio's storage (disk or
         bucket); every seeded clip links to them."""
         files = {}
@@ -168,7 +176,7 @@ class Command(BaseCommand):
                 height = 1080 if resolution == "1080p" else 768
                 with tempfile.TemporaryDirectory() as work:
                     rendered = render_clip(Path(work) / "clip.mp4", prompt=f"Seeded {resolution} {duration} s clip",
-                                           height=height, duration=duration)  # fmt: skip
+                                           height=height, duration=duration, fps=fps)  # fmt: skip
                     still = video.poster_frame(rendered, Path(work) / "poster.jpg")
                     # The clip last: once it is there, a later run knows both are.
                     for stored, local in ((poster, still), (clip, rendered)):

@@ -14,7 +14,7 @@ Beside it, an index of each prompt's clips newest first: the prompt library find
 of each prompt on its page through it (else SQLite read every finished clip for each prompt).
 """
 
-from django.db import migrations, models
+from django.db import NotSupportedError, migrations, models
 
 SQLITE_TABLE = (
     "CREATE VIRTUAL TABLE generations_prompt_search USING fts5("
@@ -64,7 +64,8 @@ def statements(vendor: str, *, forwards: bool) -> list[str]:
         return [SQLITE_TABLE, *SQLITE_TRIGGERS, SQLITE_BUILD] if forwards else SQLITE_DROP
     if vendor == "postgresql":
         return POSTGRESQL if forwards else POSTGRESQL_DROP
-    raise NotImplementedError(f"Prompt search is built for SQLite and PostgreSQL, not {vendor}.")
+    # The studio supports these two databases; any other is refused before anything is changed.
+    raise NotSupportedError(f"Prompt search is built for SQLite and PostgreSQL, not {vendor}.")
 
 
 def create_index(apps, schema_editor) -> None:

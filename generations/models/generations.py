@@ -403,14 +403,18 @@ class Generation(models.Model):
         """Deleting and retrying belong to the owner and to staff."""
         return user.is_staff or user.pk == self.owner_id
 
+    @property
+    def is_undoable(self) -> bool:
+        """UNDOABLE (statuses.py) for this one row: finished, and nothing more can bill it."""
+        return self.status in (Status.COMPLETED, Status.FAILED) and not self.may_still_bill
+
     def can_be_restored_by(self, user) -> bool:
         """Whether `user` may still undo this clip's delete (see `restore`)."""
         return (
             self.can_be_changed_by(user)
             and self.deleted_at is not None
             and not self.deleted_while_running
-            and self.status in (Status.COMPLETED, Status.FAILED)
-            and self.settled_at is not None
+            and self.is_undoable
             and timezone.now() < self.undo_until
         )
 

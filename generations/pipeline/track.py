@@ -26,7 +26,6 @@ from .submit import submit
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "tracker"
-FINISHED = (Status.COMPLETED, Status.FAILED)
 # Renewed every heartbeat; a crashed tracker's lease frees up this long after its last renewal.
 LEASE_SECONDS = 15.0
 THREADS = 8
@@ -172,7 +171,7 @@ def release_after_error(generation: Generation) -> None:
 def advance(generation: Generation) -> None:
     """One step for a generation this worker has claimed."""
     close_old_connections()
-    if generation.deleted_at and generation.status in FINISHED and not generation.may_still_bill:
+    if generation.deleted_at and generation.is_undoable:
         generation.drop_files_after_undo()  # the undo of its delete has run out
         return
     if generation.status == Status.WAITING:

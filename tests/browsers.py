@@ -82,6 +82,24 @@ def quick_studio(
     running.stop()
 
 
+def studio_with_clips(
+    tmp_path_factory: pytest.TempPathFactory, prompts: list[str], *members: str
+) -> Iterator[RunningStudio]:
+    """A whole studio where bob has made `prompts`, one at a time (a member runs a few at most),
+    all finished with their posters, for `members` to find."""
+    running = RunningStudio(
+        tmp_path_factory.mktemp("studio"), job_seconds=2, render="cached"
+    ).start()
+    running.add_members(["bob", *members])
+    bob = http_member(running, "bob")
+    for made, prompt in enumerate(prompts, start=1):
+        make_clip(bob, prompt)
+        running.wait_until_final(made, timeout=90)
+    running.wait_for_posters()
+    yield running
+    running.stop()
+
+
 def launched_chromium() -> Iterator[Browser]:
     """Debian's chromium (never a browser Playwright downloads), for a module-scoped fixture."""
     executable = shutil.which("chromium")

@@ -12,14 +12,12 @@ from tests.browsers import (
     PHONE,
     accessibility_violations,
     card_for,
-    http_member,
     log_in,
-    make_clip,
     report,
     sideways_scroll,
     small_tap_targets,
+    studio_with_clips,
 )
-from tests.running_studio import RunningStudio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,17 +33,7 @@ MEMBERS = {"desktop": "alice", "phone": "carol"}
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    running = RunningStudio(
-        tmp_path_factory.mktemp("studio"), job_seconds=2, render="cached"
-    ).start()
-    running.add_members(["alice", "bob", "carol"])
-    bob = http_member(running, "bob")
-    for made, prompt in enumerate(PROMPTS, start=1):
-        make_clip(bob, prompt)
-        running.wait_until_final(made, timeout=90)  # one at a time: a member runs a few at most
-    running.wait_for_posters()
-    yield running
-    running.stop()
+    yield from studio_with_clips(tmp_path_factory, PROMPTS, "alice", "carol")
 
 
 def checkbox(page: Page, prompt: str):

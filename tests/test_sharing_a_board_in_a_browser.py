@@ -14,11 +14,9 @@ from playwright.sync_api import Page, expect
 from tests.browsers import (
     DESKTOP,
     card_for,
-    http_member,
     log_in,
-    make_clip,
+    studio_with_clips,
 )
-from tests.running_studio import RunningStudio
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,17 +32,7 @@ BOARD = "For the client"
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    running = RunningStudio(
-        tmp_path_factory.mktemp("studio"), job_seconds=2, render="cached"
-    ).start()
-    running.add_members(["alice", "bob"])
-    bob = http_member(running, "bob")
-    for made, prompt in enumerate(PROMPTS, start=1):
-        make_clip(bob, prompt)
-        running.wait_until_final(made, timeout=90)
-    running.wait_for_posters()
-    yield running
-    running.stop()
+    yield from studio_with_clips(tmp_path_factory, PROMPTS, "alice")
 
 
 def checkbox(page: Page, prompt: str):

@@ -44,9 +44,19 @@ def board_item(page: Page, prompt: str):
     return page.locator(".board-item", has_text=prompt)
 
 
-def board_order(page: Page) -> list[str]:
-    texts = page.locator(".board-item .prompt a").all_inner_texts()
-    return [text.strip() for text in texts]
+def expect_board_order(page: Page, prompts: list[str]) -> None:
+    """The board's clips read in this order, waiting (as every expect does) for a swap or a
+    page load under way to finish, so a reading never catches the page half drawn."""
+    expect(page.locator(".board-item .prompt a")).to_have_text(prompts)
+
+
+def make_board(page: Page, studio, name: str) -> str:
+    """Make a board from /boards/ and answer its address, once its page has loaded."""
+    page.goto(f"{studio.url}/boards/")
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Make the board").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    return page.url
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=str)
@@ -100,28 +110,28 @@ def test_select_add_to_a_new_board_star_and_arrange_by_keyboard(device, pages, s
     page.goto(f"{studio.url}/boards/")
     page.get_by_role("link", name=board_name).click()
     expect(page.get_by_role("heading", name=board_name)).to_be_visible()
-    assert board_order(page) == [newest, second, third]
+    expect_board_order(page, [newest, second, third])
     page.get_by_role("button", name="In the team's order").click()
     expect(page.get_by_role("button", name="In the team's order")).to_have_attribute(
         "aria-pressed", "true"
     )
-    assert board_order(page) == [newest, second, third]  # as they were selected
+    expect_board_order(page, [newest, second, third])  # as they were selected
     down = board_item(page, newest).get_by_role("button", name="Move down")
     down.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#board-status")).to_have_text(f"Moved “{newest}” to place 2 of 3.")
-    assert board_order(page) == [second, newest, third]
+    expect_board_order(page, [second, newest, third])
     expect(board_item(page, newest).get_by_role("button", name="Move down")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#board-status")).to_have_text(f"Moved “{newest}” to place 3 of 3.")
-    assert board_order(page) == [second, third, newest]
+    expect_board_order(page, [second, third, newest])
     up = board_item(page, third).get_by_role("button", name="Move up")
     up.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#board-status")).to_have_text(f"Moved “{third}” to place 1 of 3.")
     expect(board_item(page, third).get_by_role("button", name="Move up")).to_be_focused()
     page.reload()
-    assert board_order(page) == [third, second, newest]
+    expect_board_order(page, [third, second, newest])
     if device.has_touch:
         assert small_tap_targets(page, ".board-item") == []
         assert sideways_scroll(page) == []
@@ -129,10 +139,7 @@ def test_select_add_to_a_new_board_star_and_arrange_by_keyboard(device, pages, s
 
 def test_dragging_a_clip_sets_the_teams_order(pages, studio):
     page = log_in(pages.open(DESKTOP), studio, "bob")
-    page.goto(f"{studio.url}/boards/")
-    page.get_by_label("Name").fill("Dragged")
-    page.get_by_role("button", name="Make the board").click()
-    board_url = page.url
+    board_url = make_board(page, studio, "Dragged")
     page.goto(f"{studio.url}/")
     page.get_by_role("button", name="Select", exact=True).click()
     page.locator("[data-bulk-tools]").get_by_role("button", name="Select all on this page").click()
@@ -143,13 +150,16 @@ def test_dragging_a_clip_sets_the_teams_order(pages, studio):
     expect(dialog).to_contain_text("Added 4 clips to “Dragged”.")
     page.goto(board_url)
     page.get_by_role("button", name="In the team's order").click()
+    expect(page.get_by_role("button", name="In the team's order")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     order = list(reversed(PROMPTS))
-    assert board_order(page) == order
+    expect_board_order(page, order)
     handle = board_item(page, order[3]).locator("[data-drag-handle]")
     handle.drag_to(board_item(page, order[0]))
     expect(page.locator("#board-status")).to_have_text("Saved the board's new order.")
     page.reload()
-    assert board_order(page) == [order[3], order[0], order[1], order[2]]
+    expect_board_order(page, [order[3], order[0], order[1], order[2]])
 
 
 def test_a_star_shows_in_the_members_other_tab(pages, studio):
@@ -183,10 +193,7 @@ def problems_on(page: Page, pages, *, touch: bool) -> list[str]:
 @pytest.mark.parametrize("device", DEVICES, ids=str)
 def test_the_boards_pages_hold_at_every_size(device, pages, studio):
     page = log_in(pages.open(device), studio, "bob")
-    page.goto(f"{studio.url}/boards/")
-    page.get_by_label("Name").fill(f"Sizes on the {device}")
-    page.get_by_role("button", name="Make the board").click()
-    board_url = page.url
+    board_url = make_board(page, studio, f"Sizes on the {device}")
     # The studio in Select mode, with the "Add to board" dialog open over it.
     page.goto(f"{studio.url}/")
     page.get_by_role("button", name="Select", exact=True).click()

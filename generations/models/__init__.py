@@ -2,6 +2,8 @@
 ledger checks against Apiframe, and whether Apiframe asks for a first frame. Imports run one way:
 statuses, budgets, prompts, first-frame requirements → generations."""
 
+from .approvals import ApprovalRequest, ApprovalState
+from .audit import AuditEntry, AuditKind, Immutable
 from .budgets import (
     PRICE_TABLE,
     Budget,
@@ -25,6 +27,7 @@ from .generations import Duration, Generation, GenerationQuerySet, Resolution, f
 from .leases import Lease
 from .prompts import PROMPT_MAX_LENGTH, Prompt, PromptQuerySet
 from .reconciliations import Reconciliation
+from .reels import REEL_NAME_MAX_LENGTH, Reel, ReelState, Shot
 from .statuses import (
     ACTIVE_STATUSES,
     BILLING_OPEN,
@@ -32,6 +35,7 @@ from .statuses import (
     Status,
     committed_credits,
 )
+from .team import Invite, MemberProfile
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -39,8 +43,13 @@ __all__ = [
     "BOARD_NAME_MAX_LENGTH",
     "PRICE_TABLE",
     "PROMPT_MAX_LENGTH",
+    "REEL_NAME_MAX_LENGTH",
     "UPSTREAM_STATUSES",
     "Added",
+    "ApprovalRequest",
+    "ApprovalState",
+    "AuditEntry",
+    "AuditKind",
     "Board",
     "BoardItem",
     "BoardNameTaken",
@@ -50,14 +59,20 @@ __all__ = [
     "FirstFrameRequirement",
     "Generation",
     "GenerationQuerySet",
+    "Immutable",
+    "Invite",
     "Lease",
+    "MemberProfile",
     "MemberQuota",
     "NotOffered",
     "Prompt",
     "PromptQuerySet",
     "Reconciliation",
+    "Reel",
+    "ReelState",
     "Resolution",
     "ShareLink",
+    "Shot",
     "Standing",
     "Star",
     "Status",

@@ -289,6 +289,28 @@ class Generation(models.Model):
     retry_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries"
     )
+    # Variations: the takes of one submission share a batch (take 1..batch_size of it).
+    batch = models.UUIDField(null=True, blank=True, db_index=True)
+    take = models.PositiveSmallIntegerField(default=1)
+    batch_size = models.PositiveSmallIntegerField(default=1)
+    awaits_slot = models.BooleanField(
+        default=False,
+        help_text="A take admitted (its credits reserved) that waits for a free in-flight slot.",
+    )
+    # Continue from the last frame: the clip this one continues, and its own last frame (made
+    # once, from the stored MP4, and kept).
+    continues = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="continuations"
+    )
+    last_frame = models.ImageField(upload_to="last-frames/", blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who approved this clip past its member's quota or budget.",
+    )
 
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True

@@ -42,7 +42,12 @@ class NotOffered(ValueError):
 
 
 class BudgetRefusal(Exception):
-    """A submission the budget does not allow; the message is for the member, as is."""
+    """A submission the budget does not allow; the message is for the member, as is. `rule` says
+    which rule refused it: "running", "quota" or "team" (staff may approve past the last two)."""
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -71,24 +76,47 @@ class Standing:
         limits = [left for left in (self.quota_left, self.team_left) if left is not None]
         return min(limits) if limits else None
 
-    def refusal(self, credits: int) -> str | None:
+    def broken_rules(self, credits: int, takes: int = 1) -> list[tuple[str, str]]:
+        """Each rule a submission of `credits` would break, as (rule, words for the member).
+
+        The in-flight limit refuses only when no slot is free at all: takes beyond the free slots
+        are admitted and wait in the studio for one (`Generation.start_batch`)."""
+        broken = []
+        clips = "These clips need" if takes > 1 else "This clip needs"
         if self.running >= self.max_running:
-            return (
-                f"You already have {self.running} clips being made, the most one person can have "
-                "at a time. Submit this one when one of them is ready."
+            broken.append(
+                (
+                    "running",
+                    f"You already have {self.running} clips being made, the most one person can have "
+                    "at a time. Submit this one when one of them is ready.",
+                )
             )
         if self.quota_left is not None and credits > self.quota_left:
-            return (
-                f"This clip needs about {credits} credits, but your monthly quota has "
-                f"{self.quota_left} left (of {self.quota}). It renews on {self.renews}."
+            broken.append(
+                (
+                    "quota",
+                    f"{clips} about {credits} credits, but your monthly quota has "
+                    f"{self.quota_left} left (of {self.quota}). It renews on {self.renews}.",
+                )
             )
         if self.team_left is not None and credits > self.team_left:
-            return (
-                f"This clip needs about {credits} credits, but the team's monthly budget has "
-                f"{self.team_left} left (of {self.team_budget}). It renews on {self.renews}; "
-                "a staff member can raise it in the admin."
+            broken.append(
+                (
+                    "team",
+                    f"{clips} about {credits} credits, but the team's monthly budget has "
+                    f"{self.team_left} left (of {self.team_budget}). It renews on {self.renews}; "
+                    "a staff member can raise it in the admin.",
+                )
             )
-        return None
+        return broken
+
+    def refusal(self, credits: int, takes: int = 1) -> str | None:
+        broken = self.broken_rules(credits, takes)
+        return broken[0][1] if broken else None
+
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.max_running - self.running)
 
 
 class Budget(models.Model):

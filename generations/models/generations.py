@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from ..apiframe.errors import FIRST_FRAME_NEEDED
 from ..apiframe.payloads import Job, JobStatus
+from .audit import AuditEntry, AuditKind
 from .budgets import Budget, BudgetRefusal, Standing, month_bounds, renewal_words
 from .collections import BoardItem, Star
 from .first_frame_requirements import FirstFrameRequirement
@@ -37,12 +38,36 @@ from .statuses import (
 
 # If the queued submit task is lost (a cluster killed at the wrong moment), the tracker submits.
 SUBMIT_FALLBACK_SECONDS = 10
+
+
+def record_over_budget(generations: list[Generation], broken: list[tuple[str, str]], actor) -> None:
+    """The audit log's entry for clips admitted past a rule (a staff override or approval)."""
+    first = generations[0]
+    takes = len(generations)
+    what = f"{takes} takes of" if takes > 1 else "a clip of"
+    rules = ", ".join(rule for rule, _ in broken)
+    AuditEntry.record(
+        AuditKind.OVER_BUDGET,
+        f"{what} “{first.prompt.text[:80]}” submitted past: {rules}",
+        actor=actor,
+        member=first.owner,
+        after={
+            "clips": [str(g.pk) for g in generations],
+            "credits": sum(g.estimated_credits for g in generations),
+            "rules": [rule for rule, _ in broken],
+            "approved_by": first.approved_by.get_username() if first.approved_by else None,
+        },
+    )
+
+
 # A stored clip's poster is made this long after, so the next finished clips are stored first.
 POSTER_DELAY_SECONDS = 1.0
 # A job the studio gave up on is first asked about again this long after.
 FOLLOW_UP_DELAY = timedelta(seconds=60)
 # How long a deleted finished clip keeps its files, so its author can undo the delete.
 UNDO_SECONDS = 10
+# One submission makes 1 to this many takes of its prompt (variations).
+MAX_TAKES = 4
 
 
 class Resolution(models.TextChoices):
@@ -131,6 +156,9 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             else:
                 left_alone.append(generation)
         return deleted, left_alone
+
+    def waiting_for_a_slot(self) -> GenerationQuerySet:
+        return self.filter(awaits_slot=True, status=Status.WAITING)
 
     def unclaimed(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
@@ -243,7 +271,36 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
     def overdue(self, now: datetime | None = None) -> GenerationQuerySet:
         now = now or timezone.now()
         deadline = timedelta(seconds=settings.GENERATION_DEADLINE_SECONDS)
-        return self.active().filter(created_at__lt=now - deadline)
+        # A take that waited for a slot counts from when it got one; waiting is not overdue.
+        started = Coalesce("slot_freed_at", "created_at")
+        return (
+            self.active()
+            .filter(awaits_slot=False)
+            .alias(started=started)
+            .filter(started__lt=now - deadline)
+        )
+
+    def release_waiting_takes(self) -> int:
+        """Give waiting takes the in-flight slots their members have free, oldest first, under
+        the budget's lock (so two trackers never hand out one slot twice); how many went."""
+        waiting = self.filter(awaits_slot=True, status=Status.WAITING)
+        if not waiting.exists():
+            return 0
+        released = 0
+        now = timezone.now()
+        with transaction.atomic():
+            budget = Budget.current(lock=True)
+            for owner_id in set(waiting.values_list("owner_id", flat=True)):
+                busy = Generation.objects.filter(IN_FLIGHT, owner_id=owner_id, awaits_slot=False)
+                free = budget.max_running_per_member - busy.count()
+                if free <= 0:
+                    continue
+                next_takes = waiting.filter(owner_id=owner_id).order_by("created_at", "take")
+                pks = list(next_takes.values_list("pk", flat=True)[:free])
+                released += waiting.filter(pk__in=pks).update(
+                    awaits_slot=False, slot_freed_at=now, next_check_at=now, updated_at=now
+                )
+        return released
 
     def credits(self) -> int:
         """What these generations cost by the studio's one rule (see statuses.py)."""
@@ -297,6 +354,8 @@ class Generation(models.Model):
         default=False,
         help_text="A take admitted (its credits reserved) that waits for a free in-flight slot.",
     )
+    # When a waiting take got its slot: its deadline counts from then, not from its creation.
+    slot_freed_at = models.DateTimeField(null=True, blank=True)
     # Continue from the last frame: the clip this one continues, and its own last frame (made
     # once, from the stored MP4, and kept).
     continues = models.ForeignKey(
@@ -471,44 +530,92 @@ class Generation(models.Model):
         )
 
     @classmethod
-    def start(
+    def start(cls, **kwargs: Any) -> Generation:
+        """One new generation (a batch of one take); see `start_batch`."""
+        return cls.start_batch(takes=1, **kwargs)[0]
+
+    @classmethod
+    def start_batch(
         cls,
         *,
         owner,
         prompt_text: str,
+        takes: int = 1,
         first_frame=None,
         over_budget: bool = False,
+        approved_by=None,
+        past_team_budget: bool = False,
         **settings_: Any,
-    ) -> Generation:
-        """A new WAITING generation, admitted by the budget (BudgetRefusal says why not).
+    ) -> list[Generation]:
+        """`takes` new WAITING generations of one prompt and settings, admitted together or not
+        at all under the budget's lock (BudgetRefusal says why not, and which rule).
 
-        `over_budget` is a staff member's explicit override. The caller enqueues the submission.
+        Each take is its own Apiframe job and is reserved its credits now. Takes beyond the
+        member's free in-flight slots wait (`awaits_slot`) and are released as slots free
+        (`GenerationQuerySet.release_waiting_takes`). `over_budget` is a staff member's override
+        of every rule for their own clips; `approved_by`, a staff member approving a member's
+        request, lifts the quota and the in-flight limit, and the team budget too with
+        `past_team_budget`. The caller enqueues the submissions (`tasks.enqueue_submissions`).
         """
-        generation = cls(owner=owner, **settings_)
+        if not 1 <= takes <= MAX_TAKES:
+            raise ValueError(f"A batch has 1 to {MAX_TAKES} takes, not {takes}.")
+        batch = uuid.uuid4() if takes > 1 else None
+        generations = [
+            cls(
+                owner=owner,
+                batch=batch,
+                take=n,
+                batch_size=takes,
+                approved_by=approved_by,
+                **settings_,
+            )
+            for n in range(1, takes + 1)
+        ]
         if first_frame is not None:
             # Written before the transaction, so the budget lock is never held over file I/O.
-            generation.first_frame.save(first_frame.name, first_frame, save=False)
+            for generation in generations:
+                first_frame.seek(0)
+                generation.first_frame.save(first_frame.name, first_frame, save=False)
         try:
             with transaction.atomic():
                 budget = Budget.current(lock=True)
-                generation.estimated_credits = budget.price(
-                    generation.resolution, generation.duration
-                )
+                price = budget.price(generations[0].resolution, generations[0].duration)
                 standing = Generation.objects.standing(owner, budget)
-                broken_rule = standing.refusal(generation.estimated_credits)
-                if broken_rule and not (over_budget and owner.is_staff):
-                    raise BudgetRefusal(broken_rule)
-                generation.over_budget = broken_rule is not None
-                generation.prompt = Prompt.record_use(prompt_text, owner)
-                generation.next_check_at = timezone.now() + timedelta(
-                    seconds=SUBMIT_FALLBACK_SECONDS
-                )
-                generation.save(force_insert=True)
+                broken = standing.broken_rules(price * takes, takes)
+                lifted = cls._lifted_rules(owner, over_budget, approved_by, past_team_budget)
+                refused = [(rule, words) for rule, words in broken if rule not in lifted]
+                if refused:
+                    raise BudgetRefusal(refused[0][1], rule=refused[0][0])
+                prompt = Prompt.record_use(prompt_text, owner, times=takes)
+                now = timezone.now()
+                free = standing.free_slots
+                for generation in generations:
+                    generation.estimated_credits = price
+                    generation.over_budget = bool(broken)
+                    generation.prompt = prompt
+                    generation.awaits_slot = generation.take > free
+                    generation.next_check_at = (
+                        None
+                        if generation.awaits_slot
+                        else now + timedelta(seconds=SUBMIT_FALLBACK_SECONDS)
+                    )
+                    generation.save(force_insert=True)
+                if broken:
+                    record_over_budget(generations, broken, approved_by or owner)
         except BudgetRefusal:
-            if generation.first_frame:
-                generation.first_frame.delete(save=False)
+            for generation in generations:
+                if generation.first_frame:
+                    generation.first_frame.delete(save=False)
             raise
-        return generation
+        return generations
+
+    @staticmethod
+    def _lifted_rules(owner, over_budget: bool, approved_by, past_team_budget: bool) -> set[str]:
+        if over_budget and owner.is_staff:
+            return {"running", "quota", "team"}
+        if approved_by is not None and approved_by.is_staff:
+            return {"running", "quota", "team"} if past_team_budget else {"running", "quota"}
+        return set()
 
     def retry(self, by, *, over_budget: bool = False) -> Generation:
         """A fresh generation with the same prompt and settings (a new Idempotency-Key)."""

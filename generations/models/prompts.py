@@ -64,13 +64,16 @@ class Prompt(models.Model):
         return hashlib.sha256(text.encode()).hexdigest()
 
     @classmethod
-    def record_use(cls, text: str, user) -> Prompt:
-        """The prompt for this exact text (made on first use), with its use counted."""
+    def record_use(cls, text: str, user, *, times: int = 1) -> Prompt:
+        """The prompt for this exact text (made on first use), with its uses (one per clip)
+        counted."""
         now = timezone.now()
         prompt, created = cls.objects.get_or_create(
             digest=cls.digest_of(text),
-            defaults={"text": text, "created_by": user, "use_count": 1, "last_used_at": now},
+            defaults={"text": text, "created_by": user, "use_count": times, "last_used_at": now},
         )
         if not created:
-            cls.objects.filter(pk=prompt.pk).update(use_count=F("use_count") + 1, last_used_at=now)
+            cls.objects.filter(pk=prompt.pk).update(
+                use_count=F("use_count") + times, last_used_at=now
+            )
         return prompt

@@ -43,15 +43,23 @@ QUEUED_SECONDS = 30.0
 
 
 def enqueue_submission(generation: Generation) -> None:
-    """Queue the submit once the transaction that saved the generation has committed."""
+    """Queue the submit once the transaction that saved the generation has committed. A take
+    waiting for a slot is not queued: the tracker releases it when a slot frees."""
+    if generation.awaits_slot:
+        transaction.on_commit(ensure_tracker)
+        return
     generation_id = str(generation.pk)
     transaction.on_commit(lambda: async_task(SUBMIT_TASK, generation_id, group="submit"))
 
 
+def enqueue_submissions(generations: list[Generation]) -> None:
+    for generation in generations:
+        enqueue_submission(generation)
+
+
 def submit_generation(generation_id: str) -> str:
-    claimed = Generation.objects.filter(pk=generation_id, status=Status.WAITING).claim(
-        limit=1, lease_seconds=claims.CLAIM_SECONDS
-    )
+    waiting = Generation.objects.filter(pk=generation_id, status=Status.WAITING, awaits_slot=False)
+    claimed = waiting.claim(limit=1, lease_seconds=claims.CLAIM_SECONDS)
     if claimed:
         with claims.kept_alive(claimed):
             submit(claimed[0])

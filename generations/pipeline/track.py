@@ -96,6 +96,7 @@ class TrackerLoop:
         free = self.threads - len(self.in_flight)
         if free <= 0:
             return 0
+        Generation.objects.release_waiting_takes()  # due from now, claimed just below
         due = Generation.objects.due()
         claimed = due.active().claim(limit=free, lease_seconds=claims.CLAIM_SECONDS)
         for generation in claimed:

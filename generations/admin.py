@@ -7,7 +7,13 @@ from django.db.models import IntegerField, QuerySet, Value
 from django.shortcuts import redirect
 from django.utils.html import format_html
 
-from .models import Budget, Generation, MemberQuota, Prompt, Reconciliation
+from .models import AuditEntry, AuditKind, Budget, Generation, MemberQuota, Prompt, Reconciliation
+from .models.team import (
+    record_active_change,
+    record_role_change,
+    set_quota,
+    team_default_words,
+)
 
 admin.site.site_header = "Hailuo Studio administration"
 admin.site.site_title = "Hailuo Studio admin"
@@ -114,6 +120,26 @@ class BudgetAdmin(admin.ModelAdmin):
         budget = Budget.current()
         return redirect("admin:generations_budget_change", budget.pk)
 
+    def save_model(self, request, budget: Budget, form, change: bool) -> None:
+        """Saved with its audit entry (in the admin's transaction): each value changed, before
+        and after."""
+        changed = list(form.changed_data)
+        before = Budget.objects.filter(pk=budget.pk).values(*changed).first() or {}
+        super().save_model(request, budget, form, change)
+        if not changed:
+            return
+        after = {name: getattr(budget, name) for name in changed}
+        words = "; ".join(
+            f"{form.fields[name].label}: {before.get(name)} → {after[name]}" for name in changed
+        )
+        AuditEntry.record(
+            AuditKind.BUDGET_CHANGED,
+            f"Team budget or prices changed in the admin: {words}",
+            actor=request.user,
+            before={name: before.get(name) for name in changed},
+            after=after,
+        )
+
 
 class MonthlyQuotaForm(forms.ModelForm):
     """The member's own monthly quota as a field of their user form, near its top; empty puts
@@ -148,10 +174,6 @@ class MemberChangeForm(MonthlyQuotaForm, UserChangeForm):
 
 class MemberCreationForm(MonthlyQuotaForm, AdminUserCreationForm):
     pass
-
-
-def team_default_words(credits: int | None) -> str:
-    return "no limit" if credits is None else f"{credits} credits"
 
 
 admin.site.unregister(User)
@@ -203,8 +225,16 @@ class MemberAdmin(UserAdmin):
             return f"Team default: {team_default_words(member.team_default)}"  # type: ignore[attr-defined]
 
     def save_model(self, request, member: User, form: MonthlyQuotaForm, change: bool) -> None:
+        """Saved with the audit entries of what moves money or access (in the admin's
+        transaction): the quota, the role, deactivation (which also ends their sessions)."""
+        before = User.objects.filter(pk=member.pk).values("is_staff", "is_active").first()
         super().save_model(request, member, form, change)
-        MemberQuota.set_for(member, form.cleaned_data["monthly_quota"])
+        set_quota(member, form.cleaned_data["monthly_quota"], by=request.user)
+        if change and before is not None:
+            if before["is_staff"] != member.is_staff:
+                record_role_change(member, staff=member.is_staff, by=request.user)
+            if before["is_active"] != member.is_active:
+                record_active_change(member, active=member.is_active, by=request.user)
 
 
 @admin.register(Reconciliation)
@@ -219,4 +249,24 @@ class ReconciliationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read only (staff read it at /team/audit/): no entry is added, changed or
+    deleted by hand."""
+
+    list_display = ["at", "actor_name", "kind", "member_name", "summary"]
+    list_filter = ["kind", "at"]
+    search_fields = ["summary", "actor_name", "member_name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -9,6 +9,11 @@ class GenerationsConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(install_tracker_schedule, sender=self)
         post_migrate.connect(create_cache_tables, sender=self)
+        from django.contrib.auth.signals import user_logged_in
+
+        from .last_seen import seen_at_login
+
+        user_logged_in.connect(seen_at_login, dispatch_uid="generations.seen_at_login")
 
 
 def install_tracker_schedule(**kwargs) -> None:

@@ -24,7 +24,9 @@ from .models import (
     Resolution,
     Status,
 )
+from .models.generations import MAX_TAKES
 from .models.search import search_words
+from .pipeline.last_frames import NoLastFrame, last_frame_of
 from .safe_urls import UnsafeURL, check_url
 
 MAX_IMAGE_MB = MAX_BYTES // (1024 * 1024)
@@ -77,6 +79,13 @@ class GenerationForm(forms.Form):
     reuse_image_of = forms.UUIDField(
         required=False, widget=forms.HiddenInput(attrs={"data-reuse-image": True})
     )
+    # Continue from last frame: the clip whose last frame is this one's first. Another image
+    # chosen instead (or the image removed) makes it a clip of its own (studio.js clears this).
+    continues = forms.UUIDField(
+        required=False,
+        widget=forms.HiddenInput(attrs={"data-reuse-image": True}),
+        error_messages={"invalid": "The clip to continue is not one of the studio's clips."},
+    )
     resolution = forms.ChoiceField(
         choices=Resolution.choices, initial=Resolution.P768, widget=forms.RadioSelect
     )
@@ -86,6 +95,22 @@ class GenerationForm(forms.Form):
         initial=Duration.SHORT,
         label="Length",
         widget=forms.RadioSelect,
+    )
+    # Variations: one submission makes this many takes of its prompt and settings. Absent (an
+    # older page, a script) is one.
+    takes = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, MAX_TAKES + 1)],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        initial=1,
+        label="Clips",
+        help_text="Takes of the same prompt and settings, each its own clip, billed on its own.",
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": f"Choose 1 to {MAX_TAKES} clips: one Generate makes at most "
+            f"{MAX_TAKES} takes of a prompt."
+        },
     )
     prompt_optimizer = forms.BooleanField(
         required=False, initial=True, label="Let Hailuo refine the prompt (prompt optimizer)"
@@ -112,8 +137,15 @@ class GenerationForm(forms.Form):
         if (resolution, duration) not in PRICE_TABLE:  # 1080p at 10 s: clean() says why not
             duration = Duration.SHORT
         budget = Budget.current()
-        estimate = budget.price(resolution, duration)
-        return Generation.objects.standing(self.member, budget).refusal(estimate)
+        takes = self.takes_asked
+        estimate = budget.price(resolution, duration) * takes
+        return Generation.objects.standing(self.member, budget).refusal(estimate, takes)
+
+    @property
+    def takes_asked(self) -> int:
+        """How many takes the raw field asks for (one if it can't be read: clean says why)."""
+        asked = str(self.data.get("takes", ""))
+        return int(asked) if asked in {str(n) for n in range(1, MAX_TAKES + 1)} else 1
 
     def clean_image(self) -> UploadedFile | None:
         upload = self.cleaned_data.get("image")
@@ -129,6 +161,9 @@ class GenerationForm(forms.Form):
         # Named by what it is, not what the uploader called it (which may have no extension).
         upload.name = f"first-frame.{self.checked_image.extension}"
         return upload
+
+    def clean_takes(self) -> int:
+        return self.cleaned_data.get("takes") or 1
 
     def clean_image_url(self) -> str:
         """Only what can be seen in the address itself: the task cluster fetches the image, so
@@ -150,6 +185,24 @@ class GenerationForm(forms.Form):
             raise forms.ValidationError("The image of that clip is no longer available.")
         return source
 
+    def clean_continues(self) -> Generation | None:
+        """The clip continued, its last frame made (once) and kept; None when another image was
+        chosen instead, which starts a clip of its own."""
+        source_id = self.cleaned_data.get("continues")
+        if not source_id or self.budget_refusal:
+            return None
+        if self.files.get("image") or str(self.data.get("image_url", "")).strip():
+            return None
+        source = Generation.objects.filter(pk=source_id).select_related("owner").first()
+        if source is None:
+            raise forms.ValidationError("The clip to continue is not one of the studio's clips.")
+        try:
+            return last_frame_of(source)
+        except NoLastFrame as refusal:
+            raise forms.ValidationError(
+                f"{refusal} Choose a first frame of your own, or continue another clip."
+            ) from None
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
@@ -168,9 +221,14 @@ class GenerationForm(forms.Form):
 
     @property
     def is_text_only(self) -> bool:
-        """No image given in any of the three ways: upload, web address, a clip's to reuse."""
+        """No image given in any of the ways: upload, web address, a clip's to reuse or continue."""
         data = self.cleaned_data
-        return not (self.files.get("image") or data.get("image_url") or data.get("reuse_image_of"))
+        return not (
+            self.files.get("image")
+            or data.get("image_url")
+            or data.get("reuse_image_of")
+            or data.get("continues")
+        )
 
     def _check(self, content: bytes, filename: str) -> CheckedImage:
         try:
@@ -185,13 +243,17 @@ class GenerationForm(forms.Form):
             "duration": data["duration"],
             "prompt_optimizer": data["prompt_optimizer"],
             "first_frame_url": data.get("image_url", ""),
+            "continues": data.get("continues"),
         }
 
     def first_frame_file(self) -> UploadedFile | None:
-        """The image to keep with the generation now: an upload, or a clip's being remixed (one
-        given by address is fetched by the pipeline)."""
+        """The image to keep with the generation now: an upload, the last frame of the clip it
+        continues, or a clip's being remixed (one given by address is fetched by the pipeline)."""
         if self.cleaned_data.get("image"):
             return self.cleaned_data["image"]
+        if continued := self.cleaned_data.get("continues"):
+            with continued.last_frame.open("rb") as frame:
+                return SimpleUploadedFile("last-frame.png", frame.read())
         source = self.cleaned_data.get("reuse_image_of")
         if source:
             with source.first_frame.open("rb") as image:

@@ -1,4 +1,5 @@
-"""The form of a member's own password page (accounts/password_change/)."""
+"""The forms of a member's own password page (accounts/password_change/) and of the password-reset
+link staff make on the team page (accounts/reset/...)."""
 
 from typing import Any
 
@@ -13,4 +14,14 @@ class MemberPasswordChangeForm(PasswordChangeForm):
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password1")
         # Past SetPasswordForm.clean, which would check the rules again against new_password2.
+        return super(SetPasswordForm, self).clean()
+
+
+class MemberSetPasswordForm(SetPasswordForm):
+    """Django's form behind a password-reset link, with the rules' errors under the new password,
+    as on the password page."""
+
+    def clean(self) -> dict[str, Any] | None:
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
         return super(SetPasswordForm, self).clean()

@@ -13,6 +13,7 @@ first failure; when the window ends, the count starts again from zero.
 
 Share links (/s/<token>/) are guessed the same way a password is: unknown tokens are counted per
 address (SHARE_TOKEN_GUESSES), and an address past the limit is answered 429 before any lookup.
+Invite links (/invite/<token>/) are counted the same way (INVITE_TOKEN_GUESSES).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ PER_USERNAME = Limit("username", attempts=20, window_seconds=15 * 60)
 # Someone holding a few links, mistyped ones among them, stays far below; a script guessing tokens
 # (256 random bits each) is paused after its first few dozen. Per address, as PER_ADDRESS.
 SHARE_TOKEN_GUESSES = Limit("share-token-address", attempts=30, window_seconds=60)
+# Invite links (/invite/<token>/) likewise, counted apart from share links.
+INVITE_TOKEN_GUESSES = Limit("invite-token-address", attempts=30, window_seconds=60)
 
 
 def seconds_paused(limit: Limit, value: str, now: float | None = None) -> float:
@@ -83,6 +86,16 @@ def share_guesses_paused(request: HttpRequest) -> int:
 def count_share_guess(request: HttpRequest) -> None:
     """A token that is no link's, from this address."""
     count_failure(SHARE_TOKEN_GUESSES, _address_group(client_address(request)))
+
+
+def invite_guesses_paused(request: HttpRequest) -> int:
+    """Seconds before this address may open invite links again, after too many unknown ones."""
+    return math.ceil(seconds_paused(INVITE_TOKEN_GUESSES, _address_group(client_address(request))))
+
+
+def count_invite_guess(request: HttpRequest) -> None:
+    """A token that is no invite's, from this address."""
+    count_failure(INVITE_TOKEN_GUESSES, _address_group(client_address(request)))
 
 
 @dataclass

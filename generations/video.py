@@ -79,6 +79,39 @@ def _last_frame_before(video: Path, at_seconds: float) -> Image.Image:
     return _decode_one(video, info, ["-ss", f"{at:.3f}"])
 
 
+# The final frame is looked for this far before the end (seeking to the keyframe before it and
+# decoding forward); a clip whose last frames lie earlier (a longer audio track) is decoded whole.
+LAST_FRAME_WINDOW_SECONDS = 1.0
+
+
+def last_frame(video: Path, destination: Path, *, timeout: float = TIMEOUT) -> Path:
+    """The clip's very last decoded frame at full size, as a lossless PNG: where a continuation
+    of the clip starts. Each frame of the last second is written over one file, so the one left
+    is the last (PPM, no compression per frame); only that one is encoded as PNG."""
+    video, destination = Path(video), Path(destination)
+    if not video.is_file():
+        raise VideoError(f"{video} does not exist")
+    with tempfile.TemporaryDirectory(prefix="last-frame-") as workdir:
+        frame = Path(workdir) / "frame.ppm"
+        every_frame_over_one = ("-fps_mode", "passthrough", "-update", "1", "-c:v", "ppm")
+        for seek in (["-sseof", f"-{LAST_FRAME_WINDOW_SECONDS}"], []):
+            args = ["-nostdin", "-v", "error", "-threads", "1", *seek, "-i", str(video)]
+            proc = run_ffmpeg(
+                [*args, "-map", "0:v:0", *every_frame_over_one, "-f", "image2", "-y", str(frame)],
+                what=f"decode the end of {video.name}",
+                timeout=timeout,
+            )
+            if proc.returncode != 0:
+                raise VideoError(f"no frame decoded from {video.name}: {log_tail(proc.stderr)}")
+            if frame.is_file() and frame.stat().st_size:
+                break
+        else:
+            raise VideoError(f"{video.name} has no frame to continue from")
+        with Image.open(frame) as image, atomic_path(destination) as tmp:
+            image.convert("RGB").save(tmp, "PNG")
+    return destination
+
+
 def check_mp4(video: Path) -> None:
     """Walk an MP4's top-level boxes, decoding nothing: an error page, a file cut short or one that
     is not an MP4 at all fails here, in microseconds. (ffmpeg decodes it for the poster.)"""
@@ -142,10 +175,12 @@ def ffmpeg_exe() -> str:
         raise VideoError(f"imageio-ffmpeg has no ffmpeg binary: {exc}") from exc
 
 
-def run_ffmpeg(args: list[str], *, what: str) -> subprocess.CompletedProcess[bytes]:
+def run_ffmpeg(
+    args: list[str], *, what: str, timeout: float = TIMEOUT
+) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            [ffmpeg_exe(), *args], capture_output=True, timeout=TIMEOUT, check=False
+            [ffmpeg_exe(), *args], capture_output=True, timeout=timeout, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise VideoError(f"ffmpeg could not {what}: {exc}") from exc

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "generations.middleware.RefuseUnusableInput",
+    # A signed-in member's "last seen", written at most once a minute (generations/last_seen.py).
+    "generations.last_seen.NoteLastSeen",
 ]
 
 ROOT_URLCONF = "hailuo_site.urls"
@@ -103,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "generations.context_processors.studio",
+                "generations.context_processors.approvals",
             ],
         },
     },
@@ -138,6 +141,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link staff make on the team page works once, for 24 hours.
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from generations.passwords import MemberPasswordChangeForm
-from generations.views import login, shares, usage
+from generations.views import invites, login, shares, usage
 
 # Failed logins are throttled on the admin's login page as on the studio's.
 admin.site.login_form = login.ThrottledAdminAuthenticationForm
@@ -19,7 +19,8 @@ urlpatterns = [
     path("admin/shares/", shares.share_review, name="share_review"),
     path("admin/", admin.site.urls),
     # Not django.contrib.auth.urls: its password-reset pages are open to anyone and would email
-    # links the studio has no mail server for (staff reset passwords in the admin).
+    # links the studio has no mail server for. Staff make a member's one-time reset link on the
+    # team page instead (/team/); only the page that link opens is here.
     path("accounts/login/", login.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -31,6 +32,11 @@ urlpatterns = [
         "accounts/password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        invites.ResetPasswordView.as_view(),
+        name="password_reset_confirm",
     ),
     path("", include("generations.urls")),
 ]

@@ -8,6 +8,7 @@ deletes a teammate's clip except its author and staff.
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -18,6 +19,8 @@ from tests.url_walk import Page, every_page
 PUBLIC = {"login", "admin:login", "apiframe_webhook"}
 # Pages for anyone holding a share link (#14): a token that is no link's answers 404, not a login.
 SHARED = {"share_page", "share_download", "share_video", "share_poster", "share_clip_download"}
+# Pages an invite or a password-reset link opens (#16): a token that is no link's answers 404.
+LINKS = {"invite", "password_reset_confirm"}
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 
@@ -73,7 +76,7 @@ def test_it_sends_anonymous_visitors_to_log_in_everywhere_else(db, pages):
         response = client.get(page.url)
         if page.name in PUBLIC:
             assert response.status_code in (200, 405), page
-        elif page.name in SHARED:
+        elif page.name in SHARED | LINKS:
             assert response.status_code == 404, page  # the walk's token is no link's
         else:
             assert goes_to_login(response), (page, response.status_code)
@@ -83,7 +86,7 @@ def test_it_lets_anonymous_visitors_post_nothing_but_a_login_and_a_webhook(db, p
     client = Client()
     for page in pages:
         response = client.post(page.url, {"prompt": "x", "username": "x", "password": "y"})
-        if page.name in PUBLIC | SHARED:
+        if page.name in PUBLIC | SHARED | LINKS:
             assert not goes_to_login(response), page
         else:
             assert goes_to_login(response), (page, response.status_code)
@@ -282,3 +285,130 @@ def test_it_refuses_a_member_revoking_a_teammates_link(bob_client, staff_client,
     assert Client().get(f"/s/{alices_link.token}/").status_code == 200
     assert staff_client.post(revoke).status_code == 302
     assert Client().get(f"/s/{alices_link.token}/").status_code == 404
+
+
+# Spend approval (#16): members ask staff to let their own clip through; only staff approve or
+# decline, a member not even their own request.
+APPROVAL_PAGES = {"approval_ask", "approval_approve", "approval_decline"}
+
+
+@pytest.fixture
+def alices_request(alice):
+    from generations.models import ApprovalRequest, MemberQuota
+
+    MemberQuota.set_for(alice, 0)
+    return ApprovalRequest.ask(alice, prompt_text="Alice's heron", resolution="768p", duration=6)[0]
+
+
+def approval_urls(approval) -> list[str]:
+    return [reverse("approval_ask")] + [
+        reverse(name, args=[approval.pk]) for name in ("approval_approve", "approval_decline")
+    ]
+
+
+def test_it_walks_every_approval_page_and_knows_the_decisions_are_staffs(pages):
+    assert {page.name for page in pages} >= APPROVAL_PAGES
+    staff_only = {page.name for page in pages if page.staff_only}
+    assert staff_only >= {"approval_approve", "approval_decline"}
+    assert "approval_ask" not in staff_only
+
+
+def test_anonymous_visitors_ask_approve_and_decline_nothing(db, alices_request):
+    from generations.models import ApprovalRequest
+
+    client = Client()
+    for url in approval_urls(alices_request):
+        form = {"prompt": "x", "resolution": "768p", "duration": "6", "reason": "x"}
+        assert goes_to_login(client.post(url, form)), url
+        assert goes_to_login(client.get(url)), url
+    assert ApprovalRequest.objects.get().state == "pending" and ApprovalRequest.objects.count() == 1
+
+
+@pytest.mark.parametrize("persona", ["alice", "bob"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_member_approves_and_declines_nothing_not_even_their_own(
+    request, alices_request, persona, htmx
+):
+    from generations.models import ApprovalRequest
+
+    client = Client()
+    client.force_login(request.getfixturevalue(persona))
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    for name in ("approval_approve", "approval_decline"):
+        url = reverse(name, args=[alices_request.pk])
+        fields = {"past_team_budget": "on", "reason": "Mine"}
+        assert client.post(url, fields, **headers).status_code == 403, url
+        assert client.get(url, **headers).status_code == 403, url
+    assert ApprovalRequest.objects.get().state == "pending"
+    assert not Generation.objects.exists()
+
+
+def test_staff_approve_and_decline(alice, staff_client, alices_request):
+    from generations.models import ApprovalRequest
+
+    url = reverse("approval_approve", args=[alices_request.pk])
+    assert staff_client.post(url).status_code == 302
+    assert Generation.objects.get().owner == alice
+    second = ApprovalRequest.ask(alice, prompt_text="Another", resolution="768p", duration=6)[0]
+    decline = reverse("approval_decline", args=[second.pk])
+    assert staff_client.post(decline, {"reason": "Enough for this month"}).status_code == 302
+    assert ApprovalRequest.objects.get(pk=second.pk).state == "declined"
+
+
+# The team (#16): the team page, what staff change on it and the audit log are staff's; members
+# never reach them. An invite link opens to anyone, works once, then says it was used.
+TEAM_PAGES = {
+    "team", "team_member_quota", "team_member_role", "team_member_active", "team_reset_link",
+    "team_invite", "team_invite_revoke", "team_audit", "team_audit_csv",
+}  # fmt: skip
+
+
+def test_it_walks_every_team_page_and_knows_they_are_staffs(pages):
+    assert {page.name for page in pages} >= TEAM_PAGES | LINKS
+    staff_only = {page.name for page in pages if page.staff_only}
+    assert staff_only >= TEAM_PAGES and not staff_only & LINKS
+
+
+@pytest.mark.parametrize("persona", ["alice", "bob"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_members_never_reach_the_team_pages(request, staff, pages, persona, htmx):
+    from generations.models import AuditEntry, Invite
+
+    member = request.getfixturevalue(persona)
+    invite, _ = Invite.make(by=staff)
+    client = Client()
+    client.force_login(member)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    form = {"quota": "5", "role": "staff", "active": "0", "as_staff": "on"}
+    urls = [page.url for page in pages if page.name in TEAM_PAGES]
+    urls += [reverse(name, args=[member.pk]) for name in TEAM_PAGES if "member" in name]
+    urls += [reverse("team_reset_link", args=[staff.pk]), f"/team/invites/{invite.pk}/revoke/"]
+    for url in urls:
+        assert goes_to_login(client.get(url, **headers)), url
+        assert goes_to_login(client.post(url, form, **headers)), url
+    member.refresh_from_db()
+    staff.refresh_from_db()
+    assert not member.is_staff and member.is_active and staff.is_active
+    assert Invite.objects.get().revoked_at is None and Invite.objects.count() == 1
+    assert list(AuditEntry.objects.values_list("kind", flat=True)) == ["invite"]
+
+
+def test_staff_reach_every_team_page(staff_client, pages):
+    for page in pages:
+        if page.name in TEAM_PAGES:
+            assert staff_client.get(page.url).status_code in (200, 405), page  # 405: POST only
+
+
+def test_an_invite_link_works_once(staff):
+    from generations.models import Invite
+
+    _, token = Invite.make(by=staff)
+    url = reverse("invite", args=[token])
+    password = "a lantern over quiet water"
+    assert Client().get(url).status_code == 200
+    form = {"username": "first", "password1": password, "password2": password}
+    assert Client().post(url, form).status_code == 302
+    assert Client().get(url).status_code == 410
+    assert Client().post(url, {**form, "username": "second"}).status_code == 410
+    assert not User.objects.filter(username="second").exists()
+    assert User.objects.filter(username="first").exists()

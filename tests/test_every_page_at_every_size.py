@@ -33,8 +33,9 @@ MEMBER_PAGES = [
     "a prompt's page",
     "my usage",
     "password change",
+    "compare two clips",
 ]
-STAFF_PAGES = ["team usage", "admin index", "admin list of generations"]
+STAFF_PAGES = ["team usage", "admin index", "admin list of generations", "the team", "audit log"]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,10 @@ def addresses(studio, members):
         f"on p.id = g.prompt_id where p.text = '{ALICES_PROMPT}'"
     )
     clip = uuid.UUID(str(clip_id))  # SQLite keeps it as 32 hex digits, PostgreSQL as a uuid
+    ((bobs_id,),) = studio.query(
+        "select g.id from generations_generation g join generations_prompt p "
+        f"on p.id = g.prompt_id where p.text = '{BOBS_PROMPTS[0]}'"
+    )
     return {
         "studio": "/",
         "studio, a search that finds nothing": "/?q=nothing+is+called+this",
@@ -72,9 +77,12 @@ def addresses(studio, members):
         "a prompt's page": f"/prompts/{prompt_id}/",
         "my usage": "/account/",
         "password change": "/accounts/password_change/",
+        "compare two clips": f"/compare/?clip={clip}&clip={uuid.UUID(str(bobs_id))}",
         "team usage": "/admin/usage/",
         "admin index": "/admin/",
         "admin list of generations": "/admin/generations/generation/",
+        "the team": "/team/",
+        "audit log": "/team/audit/",
     }
 
 

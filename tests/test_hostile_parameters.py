@@ -21,7 +21,8 @@ from django.db import transaction
 from django.test import Client
 from django_q.models import Schedule
 
-from generations.models import Board, Budget, ShareLink, Status
+from generations.models import ApprovalRequest, Board, Budget, ShareLink, Status
+from generations.models.reels import Reel
 from tests.url_walk import Page, every_page
 
 
@@ -73,10 +74,12 @@ GENERATION_FORM = {
     "image_url": "",
     "reuse_image_of": "",
     "over_budget": "",
+    "takes": "1",
 }
 LOGIN_FORM = {"username": "alice", "password": "not the password", "next": "/"}
 BOARD_FORM = {"name": "A board", "description": ""}
 RANGE = {"period": "range", "start": "2026-01-01", "end": "2026-01-31"}
+AUDIT_FILTERS = ("member", "kind", "start", "end", "page")
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ READS: dict[str, Reads] = {
     "gallery": Reads(get=("before", *GALLERY_FILTERS), htmx=True, alone=("before", "q")),
     "gallery_updates": Reads(get=("since", *GALLERY_FILTERS), htmx=True, alone=("since", "q")),
     "generation_create": Reads(
-        post=GENERATION_FORM, htmx=True, alone=("prompt", "image_url", "reuse_image_of")
+        post=GENERATION_FORM, htmx=True, alone=("prompt", "image_url", "reuse_image_of", "takes")
     ),
     "generation_detail": Reads(get=("part",), htmx=True),
     "generation_remix": Reads(htmx=True),
@@ -114,6 +117,7 @@ READS: dict[str, Reads] = {
     "generation_star": Reads(post={"starred": "1"}, htmx=True, alone=("starred",)),
     "selection_star": Reads(post=fields("ids"), htmx=True, alone=("ids",)),
     "selection_delete": Reads(post=fields("ids"), htmx=True, alone=("ids",)),
+    "compare": Reads(get=("clip", "batch"), alone=("clip", "batch")),
     "boards": Reads(),
     "board_create": Reads(post=BOARD_FORM, alone=("name", "description")),
     "board_picker": Reads(get=("ids",), htmx=True, alone=("ids",)),
@@ -133,6 +137,23 @@ READS: dict[str, Reads] = {
     "board_delete": Reads(htmx=True),
     "download_selected": Reads(get=("ids",), post=fields("ids"), htmx=True, alone=("ids",)),
     "board_download": Reads(),
+    "reels": Reads(),
+    "reel_create": Reads(post={"name": "A reel"}, alone=("name",)),
+    "reel_picker": Reads(get=("ids",), htmx=True, alone=("ids",)),
+    "reel_add": Reads(
+        post={"ids": "", "reel": "", "new_reel": "New"}, htmx=True, alone=("reel", "new_reel")
+    ),
+    "reel_detail": Reads(),
+    "reel_making": Reads(htmx=True),
+    "reel_make": Reads(htmx=True),
+    "reel_move": Reads(
+        post={"shot": "", "direction": "up"}, htmx=True, alone=("shot", "direction")
+    ),
+    "reel_arrange": Reads(post=fields("ids"), htmx=True, alone=("ids",)),
+    "reel_remove": Reads(post=fields("shot"), htmx=True, alone=("shot",)),
+    "reel_delete": Reads(htmx=True),
+    "reel_video": Reads(),
+    "reel_download": Reads(),
     "generation_share": Reads(
         post={"expires": "30", "allow_download": "on"}, htmx=True, alone=("expires",)
     ),
@@ -144,6 +165,11 @@ READS: dict[str, Reads] = {
     "share_video": Reads(),
     "share_poster": Reads(),
     "share_clip_download": Reads(),
+    "approval_ask": Reads(
+        post={**GENERATION_FORM, "note": ""}, htmx=True, alone=("prompt", "takes", "note")
+    ),
+    "approval_approve": Reads(post=fields("past_team_budget"), htmx=True),
+    "approval_decline": Reads(post={"reason": "Not now"}, htmx=True, alone=("reason",)),
     "account": Reads(),
     "prompt_library": Reads(get=("q", "page"), htmx=True),
     "prompt_detail": Reads(),
@@ -156,6 +182,17 @@ READS: dict[str, Reads] = {
     "usage_review": Reads(get=tuple(RANGE), alone=("start", "end"), baseline=RANGE),
     "usage_csv": Reads(get=tuple(RANGE)),
     "usage_check_ledger": Reads(post=RANGE, alone=("start", "end")),
+    "team": Reads(),
+    "team_member_quota": Reads(post={"quota": "5"}, htmx=True, alone=("quota",)),
+    "team_member_role": Reads(post={"role": "staff"}, htmx=True, alone=("role",)),
+    "team_member_active": Reads(post={"active": "1"}, htmx=True, alone=("active",)),
+    "team_reset_link": Reads(htmx=True),
+    "team_invite": Reads(post={"as_staff": "", "quota": ""}, htmx=True, alone=("quota",)),
+    "team_invite_revoke": Reads(htmx=True),
+    "team_audit": Reads(get=AUDIT_FILTERS, alone=AUDIT_FILTERS),
+    "team_audit_csv": Reads(get=AUDIT_FILTERS, alone=AUDIT_FILTERS),
+    "invite": Reads(post=fields("username", "password1", "password2")),
+    "password_reset_confirm": Reads(post=fields("new_password1", "new_password2")),
     "admin:login": Reads(
         get=("next",), post={**LOGIN_FORM, "this_is_the_login_form": "1", "next": "/admin/"}
     ),
@@ -264,9 +301,17 @@ def studio(alice, staff, make_generation, quiet) -> list[Page]:
     pages = []
     board = Board.make(name="Hostile board", by=alice)  # the board pages reach a real one
     board.add([clip.pk], by=alice)
+    reel = Reel.make(name="Hostile reel", by=alice)  # the reel pages reach a real one
+    reel.add([fox.pk], by=alice)
     share = ShareLink.make(by=alice, generation=fox, expiry_days=0, allow_download=True)
+    # The approval pages reach a pending request (each hostile decision is rolled back).
+    approval = ApprovalRequest.objects.create(
+        member=alice, refusal="Out of quota.", prompt_text="A kite", resolution="768p", duration=6
+    )
     for page in every_page(clip):
         url = page.url.replace(f"/boards/{clip.prompt_id}/", f"/boards/{board.pk}/")
+        url = url.replace(f"/approvals/{clip.prompt_id}/", f"/approvals/{approval.pk}/")
+        url = url.replace(f"/reels/{clip.prompt_id}/", f"/reels/{reel.pk}/")
         url = url.replace("/s/set-password/", f"/s/{share.token}/")  # the share pages reach one
         for model, pk in ids.items():
             url = url.replace(f"/admin/{model}/1/", f"/admin/{model}/{pk}/")

@@ -9,6 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 # "<uuid:pk>" in a route, "(?P<app_label>...)" in a regex.
 PLACEHOLDER = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+# Staff-only pages outside the admin's URLs, by name.
+STAFF_PAGES = {"approval_approve", "approval_decline"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ def every_page(generation) -> list[Page]:
         name = f"{namespace}{pattern.name}" if pattern.name else route
         # The sample must reach this very pattern (not an earlier one that shadows it).
         assert resolve(url).func == pattern.callback or route.endswith(".*"), (route, url)
-        staff_only = namespace == "admin:" or route.startswith("admin/")
+        staff_only = (
+            namespace == "admin:" or route.startswith(("admin/", "team/")) or name in STAFF_PAGES
+        )
         pages.setdefault(url, Page(name, url, staff_only))
     return list(pages.values())

@@ -2,7 +2,14 @@
 ledger checks against Apiframe, and whether Apiframe asks for a first frame. Imports run one way:
 statuses, budgets, prompts, first-frame requirements → generations."""
 
-from .approvals import ApprovalRequest, ApprovalState
+from .approvals import (
+    AlreadyDecided,
+    ApprovalRequest,
+    ApprovalState,
+    NotApprovable,
+    Refusal,
+    Spending,
+)
 from .audit import AuditEntry, AuditKind, Immutable
 from .budgets import (
     PRICE_TABLE,
@@ -46,6 +53,7 @@ __all__ = [
     "REEL_NAME_MAX_LENGTH",
     "UPSTREAM_STATUSES",
     "Added",
+    "AlreadyDecided",
     "ApprovalRequest",
     "ApprovalState",
     "AuditEntry",
@@ -64,15 +72,18 @@ __all__ = [
     "Lease",
     "MemberProfile",
     "MemberQuota",
+    "NotApprovable",
     "NotOffered",
     "Prompt",
     "PromptQuerySet",
     "Reconciliation",
     "Reel",
     "ReelState",
+    "Refusal",
     "Resolution",
     "ShareLink",
     "Shot",
+    "Spending",
     "Standing",
     "Star",
     "Status",

@@ -61,6 +61,12 @@ class Standing:
     team_budget: int | None
     max_running: int
     renews: str
+    waiting: int = 0  # of `running`: takes admitted that wait for a free slot, not sent yet
+
+    @property
+    def being_made(self) -> int:
+        """Clips sent to Apiframe that it may still be making (`running` less the waiting)."""
+        return self.running - self.waiting
 
     @property
     def quota_left(self) -> int | None:
@@ -84,11 +90,12 @@ class Standing:
         broken = []
         clips = "These clips need" if takes > 1 else "This clip needs"
         if self.running >= self.max_running:
+            waiting = f" (and {self.waiting} waiting for a slot)" if self.waiting else ""
             broken.append(
                 (
                     "running",
-                    f"You already have {self.running} clips being made, the most one person can have "
-                    "at a time. Submit this one when one of them is ready.",
+                    f"You already have {self.being_made} clips being made{waiting}, the most one "
+                    "person can have at a time. Submit this one when one of them is ready.",
                 )
             )
         if self.quota_left is not None and credits > self.quota_left:

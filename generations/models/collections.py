@@ -18,12 +18,18 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from .audit import AuditEntry, AuditKind
 from .statuses import Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 BOARD_NAME_MAX_LENGTH = 100
+
+
+def seconds(moment) -> str | None:
+    """A moment as the audit log keeps it (ISO 8601, to the second)."""
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def new_share_token() -> str:
@@ -413,14 +419,34 @@ class ShareLink(models.Model):
         ):
             raise ShareRefusal("Only a finished clip can be shared: this one has no video yet.")
         now = timezone.now()
-        return cls.objects.create(
-            generation=generation,
-            board=board,
-            created_by=by,
-            created_at=now,
-            expires_at=now + timedelta(days=expiry_days) if expiry_days else None,
-            allow_download=allow_download,
-        )
+        with transaction.atomic():
+            link = cls.objects.create(
+                generation=generation,
+                board=board,
+                created_by=by,
+                created_at=now,
+                expires_at=now + timedelta(days=expiry_days) if expiry_days else None,
+                allow_download=allow_download,
+            )
+            AuditEntry.record(
+                AuditKind.SHARE_MADE,
+                f"Share link made to {link.what[:120]}",
+                actor=by,
+                member=by,
+                after=link.audit_values(),
+            )
+        return link
+
+    def audit_values(self) -> dict[str, Any]:
+        """What the audit log keeps of a link (never its token)."""
+        return {
+            "link": self.pk,
+            "board": self.board_id,
+            "clip": str(self.generation_id) if self.generation_id else None,
+            "expires_at": seconds(self.expires_at),
+            "allow_download": self.allow_download,
+            "revoked_at": seconds(self.revoked_at),
+        }
 
     @property
     def is_revoked(self) -> bool:
@@ -461,11 +487,21 @@ class ShareLink(models.Model):
         """Turn the link off for good: one conditional UPDATE, so of two at once one wins; False
         if it was already off."""
         now = timezone.now()
-        won = ShareLink.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=by
-        )
-        if won:
-            self.revoked_at, self.revoked_by = now, by
+        with transaction.atomic():
+            won = ShareLink.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+                revoked_at=now, revoked_by=by
+            )
+            if won:
+                before = self.audit_values()
+                self.revoked_at, self.revoked_by = now, by
+                AuditEntry.record(
+                    AuditKind.SHARE_REVOKED,
+                    f"Share link to {self.what[:120]} revoked",
+                    actor=by,
+                    member=self.created_by,
+                    before=before,
+                    after=self.audit_values(),
+                )
         return bool(won)
 
     def count_view(self) -> bool:

@@ -60,6 +60,24 @@ def record_over_budget(generations: list[Generation], broken: list[tuple[str, st
     )
 
 
+def record_running_delete(generation: Generation, by) -> None:
+    """The audit log's entry for a clip deleted while Apiframe may still be making it: its
+    reservation stays held until the job ends and bills."""
+    AuditEntry.record(
+        AuditKind.RUNNING_DELETED,
+        f"Running clip “{generation.prompt.text[:80]}” deleted; its {generation.estimated_credits} "
+        "credits stay reserved until Apiframe bills",
+        actor=by,
+        member=generation.owner,
+        before={"clip": str(generation.pk), "status": generation.status, "deleted": False},
+        after={
+            "clip": str(generation.pk),
+            "deleted": True,
+            "estimated_credits": generation.estimated_credits,
+        },
+    )
+
+
 # A stored clip's poster is made this long after, so the next finished clips are stored first.
 POSTER_DELAY_SECONDS = 1.0
 # A job the studio gave up on is first asked about again this long after.
@@ -68,6 +86,10 @@ FOLLOW_UP_DELAY = timedelta(seconds=60)
 UNDO_SECONDS = 10
 # One submission makes 1 to this many takes of its prompt (variations).
 MAX_TAKES = 4
+# A clip's page walks its chain of continuations up at most this many clips.
+MAX_CHAIN_SHOWN = 12
+# How many colours tell neighbouring batches apart in the gallery (static/css/studio.css).
+BATCH_TINTS = 6
 
 
 class Resolution(models.TextChoices):
@@ -316,6 +338,7 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             spent=Coalesce(Sum(committed_credits(), filter=this_month & Q(owner=member)), 0),
             team_spent=Coalesce(Sum(committed_credits(), filter=this_month), 0),
             running=Count("pk", filter=in_flight),
+            waiting=Count("pk", filter=in_flight & Q(awaits_slot=True, status=Status.WAITING)),
         )
         return Standing(
             **figures,
@@ -324,6 +347,22 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
             max_running=budget.max_running_per_member,
             renews=renewal_words(moment),
         )
+
+    def spending_by_member(self, moment=None) -> dict[int, tuple[int, int]]:
+        """Each member's (credits spent this month, clips in flight), by member id, in one query
+        for the whole team (the team page); by the same rules as `standing`."""
+        start, end = month_bounds(moment)
+        this_month = Q(created_at__gte=start, created_at__lt=end)
+        rows = (
+            self.filter(this_month | IN_FLIGHT)
+            .values("owner")
+            .annotate(
+                spent=Coalesce(Sum(committed_credits(), filter=this_month), 0),
+                running=Count("pk", filter=IN_FLIGHT),
+            )
+            .order_by()
+        )
+        return {row["owner"]: (row["spent"], row["running"]) for row in rows}
 
 
 class Generation(models.Model):
@@ -470,6 +509,26 @@ class Generation(models.Model):
         return self.status == Status.WAITING and bool(self.first_frame_url) and not self.first_frame
 
     @property
+    def is_take(self) -> bool:
+        """One of several takes of a submission (variations)."""
+        return self.batch is not None and self.batch_size > 1
+
+    @property
+    def is_waiting_for_slot(self) -> bool:
+        """Admitted, its credits reserved, not yet sent: its member has no in-flight slot free."""
+        return self.awaits_slot and self.status == Status.WAITING
+
+    @property
+    def take_label(self) -> str:
+        return f"Take {self.take} of {self.batch_size}" if self.is_take else ""
+
+    @property
+    def batch_tint(self) -> int:
+        """Which of a few colours marks this take's batch in the gallery (the same for every
+        take of it, so a batch reads as one group)."""
+        return self.batch.int % BATCH_TINTS if self.batch else 0
+
+    @property
     def seconds_elapsed(self) -> int:
         end = timezone.now() if self.is_active else (self.stored_at or self.updated_at)
         return max(0, int((end - self.created_at).total_seconds()))
@@ -479,6 +538,29 @@ class Generation(models.Model):
         if self.submitted_at and self.stored_at:
             return (self.stored_at - self.submitted_at).total_seconds()
         return None
+
+    @property
+    def can_be_continued(self) -> bool:
+        """A finished clip in the gallery with its MP4: its last frame can start the next clip."""
+        return self.status == Status.COMPLETED and bool(self.video) and self.deleted_at is None
+
+    def chain_before(self, steps: int = MAX_CHAIN_SHOWN) -> list[Generation]:
+        """The clips this one continues, oldest first, walked up at most `steps` (a query each)."""
+        chain: list[Generation] = []
+        seen = {self.pk}
+        parent_id = self.continues_id
+        while parent_id and parent_id not in seen and len(chain) < steps:
+            parent = Generation.objects.for_cards().filter(pk=parent_id).first()
+            if parent is None:
+                break
+            chain.append(parent)
+            seen.add(parent.pk)
+            parent_id = parent.continues_id
+        return chain[::-1]
+
+    def continued_by(self) -> list[Generation]:
+        """The clips in the gallery that continue this one, oldest first."""
+        return list(self.continuations.visible().for_cards().order_by("created_at", "pk"))
 
     def can_be_changed_by(self, user) -> bool:
         """Deleting and retrying belong to the owner and to staff."""
@@ -631,6 +713,7 @@ class Generation(models.Model):
             duration=self.duration,
             prompt_optimizer=self.prompt_optimizer,
             first_frame_url=self.first_frame_url,
+            continues_id=self.continues_id,  # a retried continuation still continues its clip
             retry_of=self,
             over_budget=over_budget,
         )
@@ -764,6 +847,16 @@ class Generation(models.Model):
             attempts=0,
             lease_until=None,
             lease_token="",
+        )
+
+    def keep_last_frame(self, name: str) -> bool:
+        """Its last frame is made: kept by the first of two makers (the other deletes its file);
+        False too if the clip was deleted meanwhile. Not a visible change: no gallery redraws."""
+        return self._transition(
+            (Status.COMPLETED,),
+            Q(last_frame="", deleted_at__isnull=True),
+            last_frame=name,
+            updated_at=F("updated_at"),
         )
 
     def mark_poster(self, poster: str) -> bool:
@@ -915,7 +1008,7 @@ class Generation(models.Model):
             next_check_at=None,
             settled_at=now,
         )
-        files = [f.name for f in (self.video, self.poster, self.first_frame) if f]
+        files = [f.name for f in (self.video, self.poster, self.first_frame, self.last_frame) if f]
         kept = Q(UNDOABLE)
         gone = Generation.objects.filter(pk=self.pk, deleted_at__isnull=True).update(
             deleted_at=now,
@@ -927,6 +1020,9 @@ class Generation(models.Model):
             ),
             poster=Case(
                 When(kept, then=F("poster")), default=Value(""), output_field=models.CharField()
+            ),
+            last_frame=Case(
+                When(kept, then=F("last_frame")), default=Value(""), output_field=models.CharField()
             ),
             # A clip still to be submitted needs its first frame for the submit's replay.
             first_frame=Case(
@@ -944,7 +1040,11 @@ class Generation(models.Model):
         )
         if gone:
             self.refresh_from_db()
-            still_kept = {f.name for f in (self.video, self.poster, self.first_frame) if f}
+            if self.deleted_while_running:
+                record_running_delete(self, by)
+            still_kept = {
+                f.name for f in (self.video, self.poster, self.first_frame, self.last_frame) if f
+            }
             self._delete_files(name for name in files if name not in still_kept)
 
     def restore(self) -> bool:
@@ -972,7 +1072,7 @@ class Generation(models.Model):
         """The undo of this clip's delete has run out: its files go (the row stays for the
         team's figures). False if it was restored meanwhile, or is not due yet."""
         cutoff = timezone.now() - timedelta(seconds=UNDO_SECONDS)
-        names = [f.name for f in (self.video, self.poster, self.first_frame) if f]
+        names = [f.name for f in (self.video, self.poster, self.first_frame, self.last_frame) if f]
         if not self._transition(
             (Status.COMPLETED, Status.FAILED),
             Q(deleted_at__lt=cutoff, lease_token=self.lease_token),
@@ -980,6 +1080,7 @@ class Generation(models.Model):
             video="",
             poster="",
             first_frame="",
+            last_frame="",
             next_check_at=None,
             lease_until=None,
             lease_token="",

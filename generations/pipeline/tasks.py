@@ -27,7 +27,7 @@ from django_q.tasks import async_task
 
 from .. import ledger
 from ..models import Generation, Lease, Reconciliation, Status
-from . import claims, track
+from . import claims, reels, track
 from .submit import submit
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ TRACK_TASK = "generations.pipeline.tasks.track_generations"
 SUBMIT_TASK = "generations.pipeline.tasks.submit_generation"
 LEDGER_TASK = "generations.pipeline.tasks.check_ledger"
 DAILY_LEDGER_TASK = "generations.pipeline.tasks.check_recent_ledger"
+RESUME_REELS_TASK = "generations.pipeline.tasks.resume_reels"
 # Just under a minute: a task never comes near the cluster's timeout, and hands over often.
 TRACKER_RUN_SECONDS = 55.0
 # How long a queued tracker task may wait for a worker before another may be queued.
@@ -102,13 +103,33 @@ def check_recent_ledger() -> str:
     return check_ledger(ledger.start_check(timezone.now() - ledger.DAILY_LOOKBACK).pk)
 
 
+def make_reel(reel_id: int) -> str:
+    """Stitch a reel's shots into its MP4 (pipeline/reels.py): its own task, group "reels"."""
+    return reels.make_reel(reel_id)
+
+
+def resume_reels() -> str:
+    """The once-a-minute safety net for reels: one queued, or cut short by a killed cluster."""
+    return reels.resume_reels()
+
+
 def install_schedule() -> None:
     """The once-a-minute safety net that starts a tracker after a crash or a cluster restart (it
-    runs one itself when none holds the lease), and the daily check of the studio's ledger."""
+    runs one itself when none holds the lease), its twin for reels (pipeline/reels.py), and the
+    daily check of the studio's ledger."""
     Schedule.objects.update_or_create(
         name="Generation tracker",
         defaults={
             "func": TRACK_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.update_or_create(
+        name="Reels to make or resume",
+        defaults={
+            "func": RESUME_REELS_TASK,
             "schedule_type": Schedule.MINUTES,
             "minutes": 1,
             "repeats": -1,

@@ -41,6 +41,9 @@ def detail(request: MemberRequest, pk) -> HttpResponse:
         "older": older,
         "gallery_query": gallery_query(request.GET),
         "boards": Board.objects.holding(generation),
+        # Continue from last frame: the clips before this one in its story, and after it.
+        "chain": generation.chain_before(),
+        "continued_by": generation.continued_by(),
     }
     return render(request, "generations/generation_detail.html", context)
 

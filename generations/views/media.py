@@ -1,4 +1,4 @@
-"""Clips, posters and first frames are the team's: served only to people who are logged in."""
+"""Clips, posters, first and last frames are the team's: served only to logged-in members."""
 
 import mimetypes
 import re
@@ -18,7 +18,7 @@ from django.http import (
 )
 from django.views.decorators.http import require_GET
 
-ALLOWED_FOLDERS = ("clips/", "posters/", "first-frames/")
+ALLOWED_FOLDERS = ("clips/", "posters/", "first-frames/", "last-frames/", "approval-frames/")
 # One range only: several ranges (or anything malformed) get the whole file, as RFC 9110 allows.
 RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.ASCII)
 CHUNK_BYTES = 256 * 1024

@@ -15,8 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap
 
 from ..forms import GalleryFilterForm, GenerationForm
-from ..models import Budget, BudgetRefusal, FirstFrameRequirement, Generation, Prompt, Star
-from ..pipeline.tasks import enqueue_submission
+from ..models import (
+    ApprovalRequest,
+    Budget,
+    BudgetRefusal,
+    FirstFrameRequirement,
+    Generation,
+    Prompt,
+    Star,
+)
+from ..pipeline.tasks import enqueue_submissions
 from .requests import MemberRequest
 
 PAGE_SIZE = 24
@@ -128,9 +136,10 @@ def create(request: MemberRequest) -> HttpResponse:
     form = GenerationForm(request.POST, request.FILES, member=request.user)
     if form.is_valid():
         try:
-            generation = Generation.start(
+            takes = Generation.start_batch(
                 owner=request.user,
                 prompt_text=form.cleaned_data["prompt"],
+                takes=form.cleaned_data["takes"],
                 first_frame=form.first_frame_file(),
                 over_budget=form.cleaned_data["over_budget"],
                 **form.generation_settings(),
@@ -148,9 +157,10 @@ def create(request: MemberRequest) -> HttpResponse:
             **gallery_context(request, GalleryFilterForm()),
         }
         return render(request, TEMPLATE, context, status=400)
-    enqueue_submission(generation)
+    enqueue_submissions(takes)
     if request.htmx:
-        context = {"generation": generation, "form": form, **form_context(request)}
+        # Newest first, as the gallery shows them: the last take on top.
+        context = {"takes": takes[::-1], "form": form, **form_context(request)}
         return render(request, f"{TEMPLATE}#created", context)
     return redirect("studio")
 
@@ -240,9 +250,13 @@ def gallery_updates(request: MemberRequest) -> HttpResponse:
     # A star is the member's own: it leaves updated_at alone (no teammate's tab redraws) and
     # reaches this member's other tabs through the stars they changed since.
     stars = Star.changes.changed_since(request.user, since)
-    # Nearly every ask finds nothing: say so after one query, probing the updated_at index and
-    # the member's star changes.
-    if not changes.values("pk").union(stars.values("pk"), all=True).exists():
+    # The member's approval requests asked or decided since: their panel redraws (an approved
+    # one's clips come as cards besides).
+    approvals = ApprovalRequest.objects.changed_since(request.user, since)
+    # Nearly every ask finds nothing: say so after one query, probing the updated_at index, the
+    # member's star changes and their approval requests.
+    probes = (stars.values("pk"), approvals.values("pk"))
+    if not changes.values("pk").union(*probes, all=True).exists():
         return nothing_changed(request)
     # Found through the updated_at index too (ordering by created_at in SQL made SQLite walk the
     # whole gallery), then put in the order the cards are shown.
@@ -258,6 +272,7 @@ def gallery_updates(request: MemberRequest) -> HttpResponse:
         "changed": changed,
         "since": (asked_at - UPDATES_OVERLAP).isoformat(),
         "busy": busy or clips_on_their_way(),
+        "approvals_changed": approvals.exists(),
     }
     if any(generation.owner_id == request.user.pk for generation in changed):
         context["standing"] = Generation.objects.standing(request.user)  # the running count

@@ -40,6 +40,9 @@
     const count = selected.size;
     const counter = $("[data-selected-count]");
     if (counter) counter.textContent = `${count} selected`;
+    // Compare takes 2 to 4 clips; with another count it says why when pressed (see the clicks).
+    const compare = $("[data-compare-selection]");
+    if (compare) compare.setAttribute("aria-disabled", String(count < 2 || count > 4));
     const remove = $("[data-bulk-delete]");
     if (remove) {
       remove.setAttribute("hx-confirm", `Delete ${count} selected clip${count === 1 ? "" : "s"}? ` +
@@ -97,6 +100,19 @@
     if (target.closest("[data-select-none]")) {
       selected.clear();
       refreshSelection();
+    }
+    const compare = target.closest("a[data-compare-selection]");
+    if (compare) {
+      const ids = selectedIds();
+      if (ids.length < 2 || ids.length > 4) {
+        event.preventDefault();
+        say(`Compare shows 2 to 4 clips side by side: select ${ids.length < 2 ? "at least 2" : "at most 4"} (${ids.length} selected).`, true);
+      } else {
+        const url = new URL(compare.href, location.href);
+        url.search = "";
+        for (const id of ids) url.searchParams.append("clip", id);
+        compare.href = url.href;
+      }
     }
     const download = target.closest("[data-download-selected]");
     if (download && !selected.size) {
@@ -161,9 +177,10 @@
     document.addEventListener(name, refreshSelection);
   }
 
-  // After "Add to board" answers, focus goes to what it says (the dialog's new content).
+  // After "Add to board" (or "Add to reel", in the same dialog) answers, focus goes to what it
+  // says (the dialog's new content).
   document.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.target?.id !== "board-picker-form") return;
+    if (!["board-picker-form", "reel-picker-form"].includes(event.detail.target?.id)) return;
     const dialog = $("#board-picker");
     const focusable = $("[aria-invalid=true]", dialog) ?? $("a.button, button.primary", dialog);
     focusable?.focus();

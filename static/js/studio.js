@@ -28,7 +28,12 @@ function refreshForm() {
   const duration = $("input[name=duration]:checked", form)?.value;
   const prices = JSON.parse(form.dataset.prices || "{}");
   const estimate = $("[data-estimate]", form);
-  if (estimate) estimate.textContent = prices[`${resolution}-${duration}`] ?? "?";
+  // Several clips (takes) are each billed: "4 clips · about 20 credits".
+  const takes = Number($("input[name=takes]:checked", form)?.value || 1);
+  const price = prices[`${resolution}-${duration}`];
+  if (estimate) estimate.textContent = price === undefined ? "?" : price * takes;
+  const takesWords = $("[data-estimate-takes]", form);
+  if (takesWords) takesWords.textContent = takes > 1 ? `${takes} clips · about ` : "";
 }
 
 // --- The first frame: a preview, and the checks that need no server -------------------------
@@ -63,6 +68,13 @@ function showImageProblem(form, message) {
   if (slot) slot.replaceChildren(...(message ? [Object.assign(document.createElement("p"), { textContent: message })] : []));
 }
 
+// Another image (or none) instead of a remixed clip's first frame or a continued clip's last one:
+// the new clip no longer continues that clip.
+function dropReusedImage(form) {
+  for (const input of $$("[data-reuse-image]", form)) input.value = "";
+  for (const label of $$("[data-continuing]", form)) label.hidden = true;
+}
+
 function showPreview(form, file) {
   const preview = $("[data-preview]", form);
   const text = $("[data-dropzone-text]", form);
@@ -78,7 +90,7 @@ function showPreview(form, file) {
     return;
   }
   clear.hidden = false;
-  $("[data-reuse-image]", form).value = "";
+  dropReusedImage(form);
   text.textContent = `${file.name} · ${fileSize(file.size)}`;
   if (!IMAGE_TYPES.has(file.type)) {
     showImageProblem(form, `“${file.name}” is not a JPG, PNG or WebP image: choose one of those.`);
@@ -163,7 +175,7 @@ document.addEventListener("click", async (event) => {
   if (clear) {
     const form = clear.closest("form");
     $("input[type=file]", form).value = "";
-    $("[data-reuse-image]", form).value = "";
+    dropReusedImage(form);
     showPreview(form, null);
   }
   const play = target.closest("[data-play]");
@@ -424,6 +436,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   const { elt, successful, xhr } = event.detail;
   if (elt.id !== "studio-form" || !successful || xhr.status !== 200) return;
+  // A refusal swaps nothing in (HX-Reswap: none): the form stays open with its words.
+  if (xhr.getResponseHeader("HX-Reswap") === "none") return;
   const card = $("#gallery-cards > .card");
   if (!card || !narrowScreen.matches) return;
   openCompose(false);

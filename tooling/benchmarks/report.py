@@ -15,7 +15,7 @@ from .figures import Figure, format_number
 
 TITLE = "# Benchmarks"
 # In the report's order; each selectable alone with `--only`.
-PARTS = ("pipeline", "pages", "throughput", "playable", "scale", "zip")
+PARTS = ("pipeline", "pages", "throughput", "playable", "scale", "zip", "reels")
 
 
 def machine() -> dict:

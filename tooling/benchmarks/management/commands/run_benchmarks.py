@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from tooling.benchmarks import pages, pipeline, pipeline_report, playable, report, scale, throughput
+from tooling.benchmarks import reels as reel_stitching
 from tooling.benchmarks import zips as zip_streams
 
 PARTS = report.PARTS
@@ -180,3 +181,6 @@ class Command(BaseCommand):
 
     def run_zip(self, folder: Path, options: dict):
         return zip_streams.run(folder)
+
+    def run_reels(self, folder: Path, options: dict):
+        return reel_stitching.run(folder)

@@ -34,6 +34,8 @@ MEMBER_PAGES = [
     "my usage",
     "password change",
     "compare two clips",
+    "the reels",
+    "a reel",
 ]
 STAFF_PAGES = ["team usage", "admin index", "admin list of generations", "the team", "audit log"]
 
@@ -69,6 +71,18 @@ def addresses(studio, members):
         "select g.id from generations_generation g join generations_prompt p "
         f"on p.id = g.prompt_id where p.text = '{BOBS_PROMPTS[0]}'"
     )
+    reel_id = (
+        studio.shell(
+            "from django.contrib.auth.models import User\n"
+            "from generations.models import Generation, Reel\n"
+            "alice = User.objects.get(username='alice')\n"
+            "reel = Reel.make(name='Snow and koi', by=alice)\n"
+            "reel.add([g.pk for g in Generation.objects.order_by('created_at')], by=alice)\n"
+            "print(f'reel={reel.pk}')"
+        )
+        .rsplit("reel=", 1)[-1]
+        .strip()
+    )  # after what Django's shell prints first
     return {
         "studio": "/",
         "studio, a search that finds nothing": "/?q=nothing+is+called+this",
@@ -78,6 +92,8 @@ def addresses(studio, members):
         "my usage": "/account/",
         "password change": "/accounts/password_change/",
         "compare two clips": f"/compare/?clip={clip}&clip={uuid.UUID(str(bobs_id))}",
+        "the reels": "/reels/",
+        "a reel": f"/reels/{reel_id}/",
         "team usage": "/admin/usage/",
         "admin index": "/admin/",
         "admin list of generations": "/admin/generations/generation/",

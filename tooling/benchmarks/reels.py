@@ -144,7 +144,7 @@ def measure(count: int, rounds: int) -> dict:
     cpu: dict[str, list[float]] = {method: [] for method in reels}
     for _ in range(rounds):
         for method, reel in made.items():
-            first = reel.ordered_shots().first()
+            first = reel.ordered_shots()[0]
             reel.move(first.pk, 1)  # an edit and its undo: the same order, a new version
             reel.move(first.pk, -1)
             reel.request_making()

@@ -113,7 +113,7 @@ def test_quota_role_and_active_changes_in_the_admin_are_audited(staff, staff_cli
     del deactivated["is_active"]
     staff_client.post(url, deactivated)
     entry = only(AuditKind.DEACTIVATED)
-    assert entry.after == {"is_active": False, "sessions_ended": 1}
+    assert entry.after == {"is_active": False, "sessions_ended": 1, "clips_not_sent": 0}
     assert not Session.objects.filter(expire_date__gt=timezone.now()).exclude(
         session_key=staff_client.session.session_key
     )

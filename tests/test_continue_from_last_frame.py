@@ -107,6 +107,16 @@ def test_the_hidden_field_alone_is_enough(alice_client, bobs_clip):
     assert made.first_frame and Generation.objects.get(pk=bobs_clip.pk).last_frame
 
 
+def test_a_last_frame_gone_before_submit_is_refused_in_words(alice_client, bobs_clip):
+    alice_client.get(continue_url(bobs_clip), **HTMX)  # the frame is made, then its file goes
+    frame = Generation.objects.get(pk=bobs_clip.pk).last_frame
+    default_storage.delete(frame.name)
+    response = create(alice_client, htmx=False, continues=str(bobs_clip.pk))
+    assert response.status_code == 400
+    assert "is gone (its clip was deleted)" in response.content.decode()
+    assert not Generation.objects.filter(continues=bobs_clip).exists()
+
+
 def test_another_image_instead_starts_a_clip_of_its_own(alice_client, bobs_clip):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -71,7 +71,7 @@ def test_a_reels_page_shows_its_shots_in_order(alice_client, reel, clips):
     page = alice_client.get(reel.get_absolute_url()).content.decode()
     assert page.index("A lighthouse in a storm") < page.index("A fox in the snow")
     assert page.count(">Move up<") == 2 and page.count(">Remove<") == 2
-    assert "data-shot-handle" in page and "js/reels.js" in page
+    assert "data-drag-handle" in page and "js/reels.js" in page
     assert ">Make reel</button>" in page and "hx-trigger" not in page  # nothing to poll
 
 

@@ -212,7 +212,7 @@ def test_deactivating_logs_the_member_out_keeps_their_clips_and_is_audited(
     assert Generation.objects.filter(owner=alice, deleted_at__isnull=True).count() == 2
     entry = AuditEntry.objects.get(kind=AuditKind.DEACTIVATED)
     assert (entry.actor, entry.member, entry.before) == (staff, alice, {"is_active": True})
-    assert entry.after == {"is_active": False, "sessions_ended": 1}
+    assert entry.after == {"is_active": False, "sessions_ended": 1, "clips_not_sent": 0}
     assert not [
         s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(alice.pk)
     ]

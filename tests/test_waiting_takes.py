@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 
 from generations.models import Budget, Generation, Status
+from generations.models.team import set_active
 from generations.pipeline import tasks
 from generations.pipeline.checks import fail_overdue
 
@@ -194,3 +195,23 @@ def test_the_live_gallery_redraws_a_take_when_its_slot_frees(two_slots, alice, a
     assert "Waiting for a free slot" not in card(html, takes[2])
     assert "Take 3 of 4" in card(html, takes[2])
     assert f'id="gen-{takes[3].pk}"' not in html  # still waiting: nothing to redraw
+
+
+def test_a_staff_override_sends_every_take_at_once(two_slots, staff):
+    Generation.start_batch(owner=staff, prompt_text="Warm-up", takes=2)  # at the limit now
+    takes = Generation.start_batch(
+        owner=staff, prompt_text="Past the limit", takes=3, over_budget=True
+    )
+    assert waiting(takes) == []  # the in-flight limit is lifted, so nothing waits for it
+    assert all(take.over_budget for take in takes)
+
+
+def test_deactivating_a_member_cancels_their_unsent_takes(two_slots, alice, staff):
+    takes = four_takes(alice)
+    set_active(alice, active=False, by=staff)
+    rows = Generation.objects.filter(pk__in=[take.pk for take in takes]).order_by("take")
+    # Nothing was sent yet (no claim, no try): all four end here, and nothing can bill them.
+    assert [row.status for row in rows] == [Status.CANCELLED] * 4
+    assert all(row.settled_at is not None and not row.awaits_slot for row in rows)
+    assert Generation.objects.standing(alice).spent == 0
+    assert Generation.objects.release_waiting_takes() == 0

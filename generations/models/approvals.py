@@ -4,6 +4,7 @@ clip through. The request keeps the whole form (prompt, image, settings, how man
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -37,8 +38,10 @@ class ApprovalState(models.TextChoices):
 
 
 def approval_image_path(request: ApprovalRequest, filename: str) -> str:
+    # A random name: members may read the media folders, and nobody but the member and staff
+    # is shown this one's address.
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
-    return f"approval-frames/{timezone.now():%Y%m%d%H%M%S}-{request.member_id}.{suffix}"
+    return f"approval-frames/{uuid.uuid4().hex}.{suffix}"
 
 
 class NotApprovable(Exception):
@@ -363,7 +366,14 @@ class ApprovalRequest(models.Model):
                 f"{self.member.get_username()} can no longer make clips (their account is "
                 "deactivated): decline the request instead."
             )
-        image = self.image_copy()  # read before the transaction: no storage I/O under the lock
+        try:
+            image = self.image_copy()  # read before the transaction: no storage I/O under the lock
+        except OSError:
+            # Another staff member decided it this moment, and its copy went with the decision.
+            self.refresh_from_db()
+            if self.is_pending:
+                raise
+            raise AlreadyDecided(self.already_decided_words) from None
         with transaction.atomic():
             if not self._decide(ApprovalState.APPROVED, by, past_team_budget=past_team_budget):
                 self.refresh_from_db()

@@ -40,6 +40,19 @@ from .statuses import (
 SUBMIT_FALLBACK_SECONDS = 10
 
 
+def free_slots(owners: set[int], max_running: int) -> dict[int, int]:
+    """Of these members, those with in-flight slots free, and how many (one query)."""
+    busy = dict(
+        Generation.objects.filter(IN_FLIGHT, owner_id__in=owners, awaits_slot=False)
+        .values("owner_id")
+        .annotate(clips=Count("pk"))
+        .values_list("owner_id", "clips")
+        .order_by()
+    )
+    free = {owner: max_running - busy.get(owner, 0) for owner in owners}
+    return {owner: slots for owner, slots in free.items() if slots > 0}
+
+
 def record_over_budget(generations: list[Generation], broken: list[tuple[str, str]], actor) -> None:
     """The audit log's entry for clips admitted past a rule (a staff override or approval)."""
     first = generations[0]
@@ -304,25 +317,36 @@ class GenerationQuerySet(models.QuerySet["Generation"]):
 
     def release_waiting_takes(self) -> int:
         """Give waiting takes the in-flight slots their members have free, oldest first, under
-        the budget's lock (so two trackers never hand out one slot twice); how many went."""
-        waiting = self.filter(awaits_slot=True, status=Status.WAITING)
-        if not waiting.exists():
+        the budget's lock (so two trackers never hand out one slot twice); how many went. The
+        tracker asks every loop: without a free slot it reads, and never takes the lock."""
+        waiting = self.filter(awaits_slot=True, status=Status.WAITING, owner__is_active=True)
+        owners = set(waiting.values_list("owner_id", flat=True))
+        if not owners or not free_slots(owners, Budget.current().max_running_per_member):
             return 0
         released = 0
         now = timezone.now()
         with transaction.atomic():
             budget = Budget.current(lock=True)
-            for owner_id in set(waiting.values_list("owner_id", flat=True)):
-                busy = Generation.objects.filter(IN_FLIGHT, owner_id=owner_id, awaits_slot=False)
-                free = budget.max_running_per_member - busy.count()
-                if free <= 0:
-                    continue
+            for owner_id, free in free_slots(owners, budget.max_running_per_member).items():
                 next_takes = waiting.filter(owner_id=owner_id).order_by("created_at", "take")
                 pks = list(next_takes.values_list("pk", flat=True)[:free])
                 released += waiting.filter(pk__in=pks).update(
                     awaits_slot=False, slot_freed_at=now, next_check_at=now, updated_at=now
                 )
         return released
+
+    def cancel_unsent(self, reason: str) -> int:
+        """End these clips that were never sent (unclaimed, never tried: nothing can bill them),
+        such as a deactivated member's waiting takes; how many."""
+        now = timezone.now()
+        return self.filter(status=Status.WAITING, attempts=0, lease_token="").update(
+            status=Status.CANCELLED,
+            failure_reason=reason,
+            awaits_slot=False,
+            next_check_at=None,
+            settled_at=now,
+            updated_at=now,
+        )
 
     def credits(self) -> int:
         """What these generations cost by the studio's one rule (see statuses.py)."""
@@ -670,7 +694,8 @@ class Generation(models.Model):
                     raise BudgetRefusal(refused[0][1], rule=refused[0][0])
                 prompt = Prompt.record_use(prompt_text, owner, times=takes)
                 now = timezone.now()
-                free = standing.free_slots
+                # A lifted in-flight limit (staff's override, an approval) lets every take go now.
+                free = takes if "running" in lifted else standing.free_slots
                 for generation in generations:
                     generation.estimated_credits = price
                     generation.over_budget = bool(broken)

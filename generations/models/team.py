@@ -365,6 +365,10 @@ def record_active_change(member: User, *, active: bool, by: User | None) -> None
     after: dict[str, Any] = {"is_active": active}
     if not active:
         after["sessions_ended"] = ended
+        # Their takes still waiting to be sent never go: deactivating stops the spending.
+        after["clips_not_sent"] = member.generations.cancel_unsent(
+            "Not sent: its member was deactivated."
+        )
     AuditEntry.record(
         AuditKind.REACTIVATED if active else AuditKind.DEACTIVATED,
         f"{member.get_username()} {'reactivated' if active else 'deactivated'}",

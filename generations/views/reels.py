@@ -122,7 +122,9 @@ def move(request: MemberRequest, pk: int) -> HttpResponse:
     if offset is None:
         return HttpResponse("Say direction=up or direction=down.", status=400)
     moved = reel.move(shot.pk, offset)
-    place = Shot.objects.values_list("position", flat=True).get(pk=shot.pk)
+    place = Shot.objects.values_list("position", flat=True).filter(pk=shot.pk).first()
+    if place is None:  # removed by a teammate at this very moment
+        return HttpResponse("That shot was just removed from the reel: reload it.", status=409)
     total = reel.shots.count()
     words = (
         f"Moved “{shot.short_prompt}” to shot {place} of {total}."
@@ -180,8 +182,12 @@ def video(request: MemberRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def download(request: MemberRequest, pk: int) -> FileResponse:
     reel = shown_file(pk)
+    try:
+        made = reel.file.open("rb")
+    except OSError:
+        raise Http404("The reel's file is missing: press Make reel to make it again.") from None
     return FileResponse(
-        reel.file.open("rb"),
+        made,
         as_attachment=True,
         filename=reel.download_name,
         content_type="video/mp4",

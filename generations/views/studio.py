@@ -32,6 +32,11 @@ PAGE_SIZE = 24
 UPDATES_OVERLAP = timedelta(seconds=3)
 TEMPLATE = "generations/studio.html"
 
+FIRST_FRAME_GONE = (
+    "The image this clip was to start from is gone (its clip was deleted): choose another "
+    "image, or none."
+)
+
 
 def gallery_context(request: MemberRequest, filters: GalleryFilterForm, cursor=None) -> dict:
     cards = Generation.objects.visible().for_cards(request.user)
@@ -134,13 +139,19 @@ def remix(request: MemberRequest, pk) -> HttpResponse:
 @require_POST
 def create(request: MemberRequest) -> HttpResponse:
     form = GenerationForm(request.POST, request.FILES, member=request.user)
+    first_frame = None
+    if form.is_valid():
+        try:
+            first_frame = form.first_frame_file()
+        except OSError:  # the image to reuse went meanwhile (its clip deleted, its undo run out)
+            form.add_error(None, FIRST_FRAME_GONE)
     if form.is_valid():
         try:
             takes = Generation.start_batch(
                 owner=request.user,
                 prompt_text=form.cleaned_data["prompt"],
                 takes=form.cleaned_data["takes"],
-                first_frame=form.first_frame_file(),
+                first_frame=first_frame,
                 over_budget=form.cleaned_data["over_budget"],
                 **form.generation_settings(),
             )

@@ -1,7 +1,8 @@
 // Hailuo Studio's collections: Select mode (checkboxes on cards, shift-click for a range, a live
-// count, the bulk bar's actions), the "Add to board" dialog, and dragging a board's clips into
-// the team's order. Event delegation throughout, as in studio.js, so cards swapped in by htmx
-// need nothing done to them. The server decides everything; this only gathers what was chosen.
+// count, the bulk bar's actions), the "Add to board" dialog, and focus after a board's clips move
+// (drag_order.js drags them). Event delegation throughout, as in studio.js, so cards swapped in
+// by htmx need nothing done to them. The server decides everything; this only gathers what was
+// chosen.
 "use strict";
 
 (() => {
@@ -197,54 +198,8 @@
     opener = null;
   }, true);
 
-  // --- A board in the team's order: drag a clip by its handle (Move up / Move down are the
-  // keyboard's way, and keep focus by their ids as htmx redraws the list) ------------------
-
-  let dragged = null;
-  let orderBefore = "";
-
-  const order = (list) => $$(":scope > .board-item", list).map((item) => item.dataset.generation);
-
-  document.addEventListener("dragstart", (event) => {
-    const handle = event.target instanceof Element ? event.target.closest("[data-drag-handle]") : null;
-    if (!handle) return;
-    dragged = handle.closest(".board-item");
-    orderBefore = order(dragged.parentElement).join();
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged.dataset.generation);
-    event.dataTransfer.setDragImage(dragged, 24, 24);
-    dragged.classList.add("dragging");
-  });
-
-  document.addEventListener("dragover", (event) => {
-    if (!dragged) return;
-    const over = event.target instanceof Element ? event.target.closest(".board-item") : null;
-    if (!over || over.parentElement !== dragged.parentElement) return;
-    event.preventDefault();
-    event.dataTransfer.dropEffect = "move";
-    if (over === dragged) return;
-    const items = $$(":scope > .board-item", over.parentElement);
-    if (items.indexOf(dragged) < items.indexOf(over)) over.after(dragged);
-    else over.before(dragged);
-  });
-
-  document.addEventListener("drop", (event) => {
-    if (dragged) event.preventDefault();
-  });
-
-  document.addEventListener("dragend", () => {
-    if (!dragged) return;
-    const list = dragged.parentElement;
-    dragged.classList.remove("dragging");
-    dragged = null;
-    if (!list?.dataset.arrange || order(list).join() === orderBefore) return;
-    htmx.ajax("POST", list.dataset.arrange, {
-      source: list,
-      target: "#board-items",
-      swap: "outerHTML",
-      values: { ids: order(list), page: list.dataset.page },
-    });
-  });
+  // --- A board in the team's order: dragging a clip by its handle is drag_order.js's (Move up /
+  // Move down are the keyboard's way, and keep focus by their ids as htmx redraws the list) ----
 
   // A clip moved off this page by "Move up"/"Move down" takes its focused button with it:
   // focus then goes to the status that says where it went.

@@ -84,7 +84,7 @@ POSTGRES_MARKS := both_databases and not browser
 endif
 
 test-sqlite: $(STAMP) system-packages
-	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST) -m "$(SQLITE_MARKS)"
+	$(PYTEST) -n $(TEST_WORKERS) --dist $(TEST_DIST) --durations=15 -m "$(SQLITE_MARKS)"
 
 # The inner loop: unit and view tests, no browser and no whole processes.
 test-fast: $(STAMP)
@@ -94,7 +94,7 @@ test-postgres: $(STAMP)
 	@if $(PY) -m tests.services postgres "$(POSTGRES_TEST_URL)"; then \
 	  echo "The tests that depend on the database, again on PostgreSQL ($(POSTGRES_TEST_URL)):"; \
 	  $(SUITE_ENV) DATABASE_URL="$(POSTGRES_TEST_URL)" $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) \
-	    -p no:cacheprovider -m "$(POSTGRES_MARKS)"; \
+	    -p no:cacheprovider --durations=15 -m "$(POSTGRES_MARKS)"; \
 	elif [ "$$CI" = true ]; then \
 	  echo "CI needs PostgreSQL at $(POSTGRES_TEST_URL)."; exit 1; \
 	else \

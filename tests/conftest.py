@@ -27,9 +27,6 @@ from tests.s3_server import s3_bucket, s3_server  # noqa: F401  (fixtures: media
 # browser, faults over HTTP) behaves the same on either and runs once, on SQLite.
 BOTH_DATABASES = {
     "test_add_to_board.py",
-    "test_approval_outcome_live.py",
-    "test_approving.py",
-    "test_batch_admission.py",
     "test_batch_concurrency.py",
     "test_board_names.py",
     "test_board_order.py",
@@ -55,8 +52,6 @@ BOTH_DATABASES = {
     "test_pipeline.py",
     "test_posters.py",
     "test_prompt_search.py",
-    "test_reel_order.py",
-    "test_reel_resume.py",
     "test_restart.py",
     "test_search_index_in_step.py",
     "test_seed_gallery.py",
@@ -70,8 +65,6 @@ BOTH_DATABASES = {
     "test_two_clusters.py",
     "test_usage_matches_the_provider.py",
     "test_usage_review.py",
-    "test_variations_end_to_end.py",
-    "test_waiting_takes.py",
     "test_zip_download.py",
 }
 
@@ -80,9 +73,14 @@ BOTH_DATABASES = {
 # passes side by side, and this evens them out.
 PASS_BESIDE_POSTGRES = {
     "test_benchmarks.py",
+    "test_camera_moves.py",
     "test_client.py",
     "test_client_jobs_list.py",
     "test_independent_apiframe.py",
+    "test_last_frame.py",
+    "test_reel_benchmark.py",
+    "test_reel_stitching.py",
+    "test_reels_on_s3.py",
     "test_s3_keys_never_shown.py",
     "test_s3_memory.py",
     "test_s3_ranges.py",
@@ -107,7 +105,8 @@ LONGEST_FIRST = [
     "test_restart.py", "test_load.py", "test_two_clusters.py", "test_hostile_parameters.py",
     "test_every_page_at_every_size.py", "test_studio_states_in_a_browser.py",
     "test_stopping_the_cluster.py", "test_redis_broker.py", "test_benchmarks.py",
-    "test_browser.py", "test_collections_in_a_browser.py",
+    "test_browser.py", "test_collections_in_a_browser.py", "test_story_in_a_browser.py",
+    "test_reel_resume.py", "test_team_journey_in_a_browser.py", "test_variations_end_to_end.py",
 ]  # fmt: skip
 
 

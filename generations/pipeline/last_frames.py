@@ -20,8 +20,9 @@ from .posters import local_file
 
 log = logging.getLogger(__name__)
 
-# The member is waiting on the page: a clip that takes longer than this to decode is refused.
-DECODE_SECONDS = 30
+# The member is waiting on the page, and a web thread with them: a clip whose end takes longer
+# than this to decode (a second of it takes under 1 s) is refused in words.
+DECODE_SECONDS = 10
 VIDEO_GONE = "This clip's video file is gone, so it has no last frame to continue from."
 UNREADABLE = "The studio could not read the end of this clip's video: the file may be damaged."
 

@@ -15,11 +15,14 @@ from PIL import Image
 
 from generations.video import ffmpeg_exe
 
+# 16:9 like the studio's clips, small enough that encoding and stitching cost little.
+SMALL_CLIP = (640, 360)
+
 
 def encode(
     path: Path,
     *,
-    size: tuple[int, int] = (1366, 768),
+    size: tuple[int, int] = SMALL_CLIP,
     seconds: float = 1.0,
     rate: int = 24,
     colour: str = "",

@@ -15,12 +15,14 @@ from generations import stitching
 from generations.models.reels import Reel, ReelState
 from generations.pipeline import reels as making
 from generations.video import ffmpeg_exe
-from tests.reel_clips import frame_at, local_copy, stored_clip
+from tests.reel_clips import SMALL_CLIP, frame_at, local_copy, stored_clip
 
 # The stitching task renews its claim from a thread of its own: the rows must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FRAME = 1 / 24
+# Small frames: stitching and decoding stay quick, and the rules are the same at any size.
+WIDE = SMALL_CLIP
 BLACK = 24  # a letterbox bar's channels stay below this (black, after H.264's rounding)
 
 
@@ -55,7 +57,7 @@ def test_alike_shots_are_joined_by_stream_copy(alice, make_generation):
 
     assert reel.state == ReelState.READY and not reel.is_stale and reel.shows_file
     assert reel.method == stitching.COPY
-    assert (reel.width, reel.height) == (1366, 768)
+    assert (reel.width, reel.height) == WIDE
     assert reel.duration == pytest.approx(sum(lengths), abs=FRAME)
     frames, seconds, _ = decoded(reel.file.name)
     assert frames == round(sum(lengths) * 24) and seconds == pytest.approx(sum(lengths), abs=FRAME)
@@ -64,36 +66,38 @@ def test_alike_shots_are_joined_by_stream_copy(alice, make_generation):
 
 
 def test_shots_of_other_sizes_are_letterboxed_to_the_first_ones(alice, make_generation):
-    wide = stored_clip(make_generation, alice, "Wide", size=(1366, 768), seconds=1.0)
-    # A flat blue portrait clip: in the wide frame it must stand 768 high and 432 wide, centred.
+    width, height = WIDE
+    wide = stored_clip(make_generation, alice, "Wide", size=WIDE, seconds=1.0)
+    # A flat blue portrait clip: in the wide frame it must stand full height, centred, as wide
+    # as its shape allows (height * height / width columns), black either side.
     tall = stored_clip(
-        make_generation, alice, "Tall", size=(768, 1366), seconds=1.0, colour="0x2050e0"
+        make_generation, alice, "Tall", size=(height, width), seconds=1.0, colour="0x2050e0"
     )
-    last = stored_clip(make_generation, alice, "Wide again", size=(1366, 768), seconds=1.0)
+    last = stored_clip(make_generation, alice, "Wide again", size=WIDE, seconds=1.0)
     reel = Reel.make(name="Mixed", by=alice)
     reel.add([wide.pk, tall.pk, last.pk], by=alice)
     reel = make(reel)
 
     assert reel.method == stitching.REENCODE
-    assert (reel.width, reel.height) == (1366, 768)
+    assert (reel.width, reel.height) == WIDE
     assert reel.duration == pytest.approx(3.0, abs=FRAME)
     frames, seconds, _ = decoded(reel.file.name)
     assert frames == 72 and seconds == pytest.approx(3.0, abs=FRAME)
 
     frame = frame_at(reel.file.name, 1.5)  # in the middle of the portrait shot
-    assert frame.size == (1366, 768)
-    middle_row = [frame.getpixel((x, 384)) for x in range(1366)]
+    assert frame.size == WIDE
+    middle = height // 2
+    middle_row = [frame.getpixel((x, middle)) for x in range(width)]
     picture = [x for x, pixel in enumerate(middle_row) if max(pixel) > BLACK]
     left, right = picture[0], picture[-1]
-    # Not stretched: 768 * 768 / 1366 ≈ 432 columns of picture, with black bars either side.
-    assert right - left + 1 == pytest.approx(432, abs=4)
-    assert left == pytest.approx((1366 - 432) / 2, abs=4)
-    assert all(
-        max(frame.getpixel((x, y))) <= BLACK for x in (0, 200, 1165, 1365) for y in (0, 384, 767)
-    )
-    red, _, blue = frame.getpixel((683, 384))
+    columns = height * height / width  # not stretched
+    assert right - left + 1 == pytest.approx(columns, abs=4)
+    assert left == pytest.approx((width - columns) / 2, abs=4)
+    bars = (0, width // 6, width - width // 6, width - 1)
+    assert all(max(frame.getpixel((x, y))) <= BLACK for x in bars for y in (0, middle, height - 1))
+    red, _, blue = frame.getpixel((width // 2, middle))
     assert blue > 150 and red < 80  # the clip's own colour, in the middle
-    top, bottom = frame.getpixel((683, 2)), frame.getpixel((683, 765))
+    top, bottom = frame.getpixel((width // 2, 2)), frame.getpixel((width // 2, height - 3))
     assert min(top[2], bottom[2]) > 150  # the portrait clip fills the frame's height
 
 

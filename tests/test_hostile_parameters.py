@@ -425,7 +425,9 @@ def test_the_table_names_pages_the_studio_has(studio):
     assert len(studio) > 60, "the walk missed most of the project's URLs"
 
 
-def walk_every_page(request, studio, persona: str, method: str) -> None:
+@pytest.mark.parametrize("persona", ["alice", "staff"])
+@pytest.mark.parametrize("method", ["GET", "POST"], ids=["no query parameter", "no form field"])
+def test_no_hostile_value_takes_a_page_down(request, studio, persona, method):
     user = request.getfixturevalue(persona)
     visitor = Visitor(user)
     for page in studio:
@@ -434,44 +436,17 @@ def walk_every_page(request, studio, persona: str, method: str) -> None:
     visitor.assert_no_failures()
 
 
-# The four walks are the suite's longest tests: a class each, so that `--dist loadscope` hands
-# them to different workers instead of running them one after the other on one.
-class TestAMemberWithHostileQueryParameters:
-    def test_no_hostile_value_takes_a_page_down(self, request, studio):
-        walk_every_page(request, studio, "alice", "GET")
-
-
-class TestAMemberWithHostileFormFields:
-    def test_no_hostile_value_takes_a_page_down(self, request, studio):
-        walk_every_page(request, studio, "alice", "POST")
-
-
-class TestStaffWithHostileQueryParameters:
-    def test_no_hostile_value_takes_a_page_down(self, request, studio):
-        walk_every_page(request, studio, "staff", "GET")
-
-
-class TestStaffWithHostileFormFields:
-    def test_no_hostile_value_takes_a_page_down(self, request, studio):
-        walk_every_page(request, studio, "staff", "POST")
-
-
-class TestEachPageWithOneHostileParameter:
-    def test_no_single_hostile_parameter_takes_the_studios_own_pages_down(
-        self, alice, staff, studio
-    ):
-        """As the persona each page is for: a member on the studio's pages, staff on the usage ones."""
-        visitors = {False: Visitor(alice), True: Visitor(staff)}
-        for page in studio:
-            visitor, read = visitors[page.staff_only], reads(page)
-            for name in read.alone:
-                method, baseline = (
-                    ("GET", read.baseline) if name in read.get else ("POST", read.post)
-                )
-                for pairs in one_at_a_time(baseline, [name]):
-                    visitor.send(method, page.url, encode(pairs), htmx=read.htmx)
-        for visitor in visitors.values():
-            visitor.assert_no_failures()
+def test_no_single_hostile_parameter_takes_the_studios_own_pages_down(alice, staff, studio):
+    """As the persona each page is for: a member on the studio's pages, staff on the usage ones."""
+    visitors = {False: Visitor(alice), True: Visitor(staff)}
+    for page in studio:
+        visitor, read = visitors[page.staff_only], reads(page)
+        for name in read.alone:
+            method, baseline = ("GET", read.baseline) if name in read.get else ("POST", read.post)
+            for pairs in one_at_a_time(baseline, [name]):
+                visitor.send(method, page.url, encode(pairs), htmx=read.htmx)
+    for visitor in visitors.values():
+        visitor.assert_no_failures()
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])

@@ -163,6 +163,8 @@ def test_continue_from_last_frame_through_the_simulator(pages, studio):
     page = log_in(pages.open(DESKTOP), studio, "alice")
     card = card_for(page, STORY)
     expect(card.locator("video")).to_be_attached(timeout=60_000)
+    # The poster comes just after and redraws the card (closing an open menu): wait for it.
+    expect(card.locator("[data-play] img")).to_be_visible(timeout=30_000)
     form = page.locator("#studio-form")
 
     def continue_it() -> None:

@@ -112,9 +112,9 @@ class Member:
         started = time.perf_counter()
         try:
             response = self.http.request(method, url, **kwargs)
-        except httpx.RemoteProtocolError as error:
-            # A kept-alive connection gunicorn closed just as this request went out: a browser
-            # sends a GET again on a new one, and so does this member, once (counted).
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            # A kept-alive connection gunicorn closed (or reset) just as this request went out: a
+            # browser sends a GET again on a new one, and so does this member, once (counted).
             if method != "GET":
                 self.tally.fail(page, error)
                 return None
